@@ -1,0 +1,107 @@
+# sluice — build, test, bench and run. `make help` lists the targets.
+#
+# Variants live in their own build directories so they never mix objects:
+#   build/        release (-O2, guard-page memories)
+#   build-asan/   ASan + UBSan (tests in CI)
+#   build-check/  explicit bounds checks instead of guard pages (SL_MEMCHECK_EXPLICIT)
+
+CC       ?= cc
+BUILD    ?= build
+OPT      ?= -O2
+SAN      ?=
+DEFS     ?=
+WERROR   ?=
+CSTD     := -std=c11 -D_GNU_SOURCE
+WARN     := -Wall -Wextra -Wno-unused-parameter $(WERROR)
+CFLAGS_ALL = $(CSTD) $(OPT) -g $(WARN) $(SAN) $(DEFS) -Iinclude -MMD -MP
+LDLIBS   := -lm -lpthread
+
+# Layers, bottom up. Each layer sees include/ plus the layers below it.
+UTIL_SRC := $(wildcard src/util/*.c)
+VM_SRC   := $(wildcard src/vm/*.c)
+WASI_SRC := $(wildcard src/wasi/*.c)
+CLI_SRC  := $(wildcard src/cli/*.c)
+
+UTIL_OBJ := $(UTIL_SRC:%.c=$(BUILD)/%.o)
+VM_OBJ   := $(VM_SRC:%.c=$(BUILD)/%.o)
+WASI_OBJ := $(WASI_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  := $(UTIL_OBJ) $(VM_OBJ) $(WASI_OBJ)
+
+$(BUILD)/src/util/%.o: CFLAGS_LAYER := -Isrc/util
+$(BUILD)/src/vm/%.o:   CFLAGS_LAYER := -Isrc/util -Isrc/vm
+$(BUILD)/src/wasi/%.o: CFLAGS_LAYER := -Isrc/util -Isrc/wasi
+$(BUILD)/src/cli/%.o:  CFLAGS_LAYER := -Isrc/util -Isrc/wasi -Isrc/cli
+
+# Wasm guests (examples, tests, bench kernels), built with Debian's clang.
+WASM_CC    := clang --target=wasm32-wasi --sysroot=/usr
+WASM_CFLAGS:= -O2
+WASM_OUT   := build/wasm
+EXAMPLE_WASM := $(patsubst examples/%.c,$(WASM_OUT)/examples/%.wasm,$(wildcard examples/*.c))
+TEST_WASM    := $(patsubst tests/wasi/%.c,$(WASM_OUT)/tests/%.wasm,$(wildcard tests/wasi/*.c))
+
+.PHONY: all deps deps-check run test test-asan test-check bench fuzz clean help wasm
+
+all: deps-check $(BUILD)/sluice
+
+help:
+	@echo "make            build build/sluice (release)"
+	@echo "make run        run the bundled example WASI program with sluice"
+	@echo "make test       build and run every test (ends with 'N passed, N failed')"
+	@echo "make test-asan  the test suite on an ASan+UBSan build (build-asan/)"
+	@echo "make test-check the test suite on the explicit-bounds-check build (build-check/)"
+	@echo "make bench      compute kernels: native vs node (V8) vs sluice"
+	@echo "make fuzz       build libFuzzer targets and run each briefly"
+	@echo "make deps       install the Debian packages sluice needs (root)"
+	@echo "make clean      remove build directories"
+
+deps:
+	@scripts/deps.sh
+
+deps-check:
+	@scripts/deps.sh --if-missing
+
+$(BUILD)/sluice: $(CLI_OBJ) $(BUILD)/libsluice.a
+	$(CC) $(SAN) -o $@ $(CLI_OBJ) $(BUILD)/libsluice.a $(LDLIBS)
+
+$(BUILD)/libsluice.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(CFLAGS_LAYER) -c $< -o $@
+
+wasm: deps-check $(EXAMPLE_WASM) $(TEST_WASM)
+
+$(WASM_OUT)/examples/%.wasm: examples/%.c
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_CFLAGS) $< -o $@
+
+$(WASM_OUT)/tests/%.wasm: tests/wasi/%.c
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_CFLAGS) $< -o $@
+
+run: all wasm
+	$(BUILD)/sluice run --dir examples::/data $(WASM_OUT)/examples/hello.wasm world
+
+test: all wasm
+	@BUILD=$(BUILD) tests/run.sh
+
+test-asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan CC=clang OPT=-O1 \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" test
+
+test-check:
+	@$(MAKE) --no-print-directory BUILD=build-check DEFS=-DSL_MEMCHECK_EXPLICIT test
+
+bench: all
+	@BUILD=$(BUILD) bench/run.sh
+
+fuzz: deps-check
+	@BUILD=$(BUILD) tests/fuzz/run.sh
+
+clean:
+	rm -rf build build-asan build-check build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
