@@ -86,7 +86,7 @@ run: all wasm
 	$(BUILD)/sluice run --dir examples::/data $(WASM_OUT)/examples/hello.wasm world
 
 test: all wasm
-	@BUILD=$(BUILD) tests/run.sh
+	@BUILD=$(BUILD) CC="$(CC)" SAN="$(SAN)" DEFS="$(DEFS)" tests/run.sh
 
 test-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan CC=clang OPT=-O1 \

@@ -44,6 +44,8 @@ struct sl_memory {
     uint64_t size;      /* bytes = pages * 64 KiB */
     uint32_t pages, max_pages;
     size_t reserved;    /* bytes mapped (guard build) or allocated (explicit) */
+    uint32_t decl_max;  /* declared maximum for import matching; UINT32_MAX = none
+                         * (max_pages may be lower: the instance limit) */
     uint32_t refs;
 };
 

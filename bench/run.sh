@@ -1,0 +1,443 @@
+#!/usr/bin/env bash
+# bench/run.sh — compute kernels: native (gcc -O2) vs node (V8) vs sluice.
+#
+#   make bench                 builds build/sluice, then runs this
+#   BUILD=build bench/run.sh   run directly
+#
+# Environment (all optional):
+#   BUILD=build        build directory; outputs go to $BUILD/bench/
+#   RUNS=3             runs per kernel per runtime (the median is reported)
+#   KERNELS="fib ..."  subset of kernels to run (default: all in bench/kernels/)
+#   RUNTIMES="native node sluice"  subset of runtimes
+#   SLUICE=$BUILD/sluice   the sluice binary
+#   NODE=node          node binary
+#   TIMEOUT=120        seconds per single run (a hung runtime cannot hang us)
+#   SLOW_S=30          a run slower than this is not repeated (keeps the
+#                      total bounded while an engine is still slow)
+#   STARTUP_RUNS=20    runs for the start-up measurement (0 skips it)
+#
+# Each kernel prints checksum=... and time_ms=... (its own kernel section,
+# timed with CLOCK_MONOTONIC, so process and engine start-up are excluded).
+# Exit status: 0 when every runtime that ran agreed on every checksum;
+# 1 on a checksum mismatch or a native/compile failure. A sluice failure
+# shows "fail" in its cell but does not change the exit status
+# (set BENCH_STRICT=1 to make it count).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+OUT=$BUILD/bench
+RUNS=${RUNS:-3}
+TIMEOUT=${TIMEOUT:-120}
+SLOW_S=${SLOW_S:-30}
+STARTUP_RUNS=${STARTUP_RUNS:-20}
+SLUICE=${SLUICE:-$BUILD/sluice}
+NODE=${NODE:-node}
+RUNTIMES=${RUNTIMES:-native node sluice}
+BENCH_STRICT=${BENCH_STRICT:-0}
+if [ -z "${KERNELS:-}" ]; then
+  KERNELS=""
+  for k in fib sieve matmul sha256 crc32 nbody strparse bytecode; do
+    [ -f "bench/kernels/$k.c" ] && KERNELS+="$k "
+  done
+  for f in bench/kernels/*.c; do # any kernel added later, after the fixed order
+    k=$(basename "$f" .c)
+    case " $KERNELS " in *" $k "*) ;; *) KERNELS+="$k " ;; esac
+  done
+fi
+
+# --single-threaded-gc: node 20.20 (V8 11.3) segfaults at exit after the
+# sha256/crc32 kernels when concurrent marking / parallel scavenge are on.
+# GC does not run inside wasm code, so this does not change kernel times.
+NODE_FLAGS=(--no-warnings --single-threaded-gc)
+
+# Progress on a terminal only; logs of non-interactive runs stay clean.
+if [ -t 2 ]; then progress() { printf "\r%-48s\r${1:-}" "" "${@:2}" >&2; }; else progress() { :; }; fi
+
+CC_NATIVE=${CC_NATIVE:-gcc}
+CC_WASM=${CC_WASM:-clang --target=wasm32-wasi --sysroot=/usr}
+# -ffp-contract=off: no FMA contraction anywhere, so f64 results (matmul,
+# nbody) are bit-identical between the native and the wasm build.
+KFLAGS="-O2 -std=c11 -Wall -Wextra -ffp-contract=off"
+
+mkdir -p "$OUT/native" "$OUT/wasm" "$OUT/logs"
+rm -f "$OUT"/logs/*
+
+has_rt() { case " $RUNTIMES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+note() { printf '%s\n' "$*" >&2; }
+
+# ---- build ---------------------------------------------------------------
+
+# newer OUT SRC...: true when OUT is missing or older than any SRC.
+newer() {
+  local out=$1 s
+  shift
+  [ -e "$out" ] || return 0
+  for s in "$@"; do [ "$s" -nt "$out" ] && return 0; done
+  return 1
+}
+
+declare -A BUILT_NATIVE BUILT_WASM
+for k in $KERNELS; do
+  src=bench/kernels/$k.c
+  deps=("$src" bench/kernels/bench.h bench/run.sh)
+  BUILT_NATIVE[$k]=1
+  BUILT_WASM[$k]=1
+  if newer "$OUT/native/$k" "${deps[@]}"; then
+    # shellcheck disable=SC2086
+    if ! $CC_NATIVE $KFLAGS -o "$OUT/native/$k" "$src" -lm 2>"$OUT/logs/$k.cc-native.err"; then
+      note "bench: native build of $k failed (see $OUT/logs/$k.cc-native.err)"
+      rm -f "$OUT/native/$k"
+      BUILT_NATIVE[$k]=0
+    fi
+  fi
+  if newer "$OUT/wasm/$k.wasm" "${deps[@]}"; then
+    # shellcheck disable=SC2086
+    if ! $CC_WASM $KFLAGS -o "$OUT/wasm/$k.wasm" "$src" 2>"$OUT/logs/$k.cc-wasm.err"; then
+      note "bench: wasm build of $k failed (see $OUT/logs/$k.cc-wasm.err)"
+      rm -f "$OUT/wasm/$k.wasm"
+      BUILT_WASM[$k]=0
+    fi
+  fi
+done
+
+if newer "$OUT/startup" bench/tools/startup.c; then
+  $CC_NATIVE -O2 -Wall -Wextra -o "$OUT/startup" bench/tools/startup.c
+fi
+if newer "$OUT/native/hello" bench/hello.c; then
+  $CC_NATIVE -O2 -o "$OUT/native/hello" bench/hello.c
+fi
+if newer "$OUT/wasm/hello.wasm" bench/hello.c; then
+  # shellcheck disable=SC2086
+  $CC_WASM -O2 -o "$OUT/wasm/hello.wasm" bench/hello.c
+fi
+
+SLUICE_OK=1
+SLUICE_WHY=""
+if has_rt sluice; then
+  if [ ! -x "$SLUICE" ]; then
+    SLUICE_OK=0
+    SLUICE_WHY="$SLUICE not built"
+    note "bench: $SLUICE_WHY; sluice cells will say fail"
+  fi
+fi
+NODE_OK=1
+if has_rt node && ! command -v "$NODE" >/dev/null 2>&1; then
+  NODE_OK=0
+  note "bench: $NODE not found; node cells will say fail"
+fi
+
+# ---- run -----------------------------------------------------------------
+
+# run_one RUNTIME KERNEL N: one run; sets R_MS, R_SUM, R_WALL (seconds)
+# or returns 1 with R_WHY set.
+run_one() {
+  local rt=$1 k=$2 n=$3 log=$OUT/logs/$2.$1.$3 rc=0 t0 t1
+  local -a cmd
+  case $rt in
+    native) cmd=("$OUT/native/$k") ;;
+    node) cmd=("$NODE" "${NODE_FLAGS[@]}" bench/node_wasi.mjs "$OUT/wasm/$k.wasm") ;;
+    sluice) cmd=("$SLUICE" run "$OUT/wasm/$k.wasm") ;;
+  esac
+  t0=$EPOCHREALTIME
+  # The outer 2>/dev/null only hides bash's own "Segmentation fault" notice.
+  { timeout -k 5 "$TIMEOUT" "${cmd[@]}" >"$log.out" 2>"$log.err" </dev/null; } 2>/dev/null || rc=$?
+  t1=$EPOCHREALTIME
+  R_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+  R_MS=$(sed -n 's/^time_ms=//p' "$log.out" | tail -1)
+  R_SUM=$(sed -n 's/^checksum=//p' "$log.out" | tail -1)
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    R_WHY="timeout after ${TIMEOUT}s"
+    return 1
+  elif [ "$rc" != 0 ]; then
+    R_WHY="exit $rc: $(sed -n 's/^error=//p' "$log.out" | head -1)$(head -c 200 "$log.err" | tr '\n' ' ')"
+    return 1
+  elif [ -z "$R_MS" ] || [ -z "$R_SUM" ]; then
+    R_WHY="no time_ms/checksum in output"
+    return 1
+  fi
+  return 0
+}
+
+median() { # numbers on stdin -> median
+  sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+declare -A MED SUM WHY NRUNS
+ERRORS=()
+STATUS=0
+
+total_t0=$EPOCHREALTIME
+for k in $KERNELS; do
+  declare -A times=() alive=()
+  for rt in $RUNTIMES; do
+    alive[$rt]=1
+    times[$rt]=""
+    SUM[$k.$rt]=""
+    case $rt in
+      native) [ "${BUILT_NATIVE[$k]}" = 1 ] || { alive[$rt]=0; WHY[$k.$rt]="build failed"; } ;;
+      node) [ "${BUILT_WASM[$k]}" = 1 ] && [ "$NODE_OK" = 1 ] || { alive[$rt]=0; WHY[$k.$rt]="not runnable"; } ;;
+      sluice) [ "${BUILT_WASM[$k]}" = 1 ] && [ "$SLUICE_OK" = 1 ] || { alive[$rt]=0; WHY[$k.$rt]=${SLUICE_WHY:-"wasm build failed"}; } ;;
+    esac
+  done
+  # Interleave runtimes within each repetition so slow drift in machine load
+  # (other builds on a 2-core box) hits every runtime alike.
+  for ((n = 1; n <= RUNS; n++)); do
+    for rt in $RUNTIMES; do
+      [ "${alive[$rt]}" = 1 ] || continue
+      progress '  %-9s %-6s run %d/%d ' "$k" "$rt" "$n" "$RUNS"
+      if run_one "$rt" "$k" "$n"; then
+        times[$rt]+="$R_MS "
+        if [ -z "${SUM[$k.$rt]}" ]; then
+          SUM[$k.$rt]=$R_SUM
+        elif [ "${SUM[$k.$rt]}" != "$R_SUM" ]; then
+          WHY[$k.$rt]="checksum changed between runs: ${SUM[$k.$rt]} vs $R_SUM"
+          SUM[$k.$rt]="unstable"
+        fi
+        # Too slow to repeat: keep this one sample.
+        if awk -v w="$R_WALL" -v s="$SLOW_S" 'BEGIN { exit !(w > s) }'; then
+          alive[$rt]=0
+        fi
+      else
+        alive[$rt]=0
+        times[$rt]=""
+        WHY[$k.$rt]=$R_WHY
+        progress
+        note "bench: $k on $rt failed: $R_WHY (logs: $OUT/logs/$k.$rt.$n.*)"
+      fi
+    done
+  done
+  progress
+  for rt in $RUNTIMES; do
+    if [ -n "${times[$rt]}" ]; then
+      MED[$k.$rt]=$(printf '%s\n' ${times[$rt]} | median)
+      NRUNS[$k.$rt]=$(wc -w <<<"${times[$rt]}")
+    else
+      MED[$k.$rt]=""
+      SUM[$k.$rt]=""
+    fi
+  done
+  unset times alive
+done
+total_s=$(awk -v a="$total_t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')
+
+# ---- checksums -------------------------------------------------------------
+
+declare -A REF BAD
+for k in $KERNELS; do
+  REF[$k]=""
+  for rt in $RUNTIMES; do # the first runtime that produced one is the reference
+    if [ -n "${SUM[$k.$rt]}" ] && [ "${SUM[$k.$rt]}" != unstable ]; then
+      REF[$k]=${SUM[$k.$rt]}
+      break
+    fi
+  done
+  for rt in $RUNTIMES; do
+    BAD[$k.$rt]=0
+    if [ "${SUM[$k.$rt]}" = unstable ] ||
+      { [ -n "${SUM[$k.$rt]}" ] && [ "${SUM[$k.$rt]}" != "${REF[$k]}" ]; }; then
+      BAD[$k.$rt]=1
+      ERRORS+=("$k: $rt checksum ${SUM[$k.$rt]} != ${REF[$k]}${WHY[$k.$rt]:+ (${WHY[$k.$rt]})}")
+      STATUS=1
+    fi
+  done
+  if has_rt native && [ -z "${MED[$k.native]}" ]; then
+    ERRORS+=("$k: native failed: ${WHY[$k.native]:-?}")
+    STATUS=1
+  fi
+  if has_rt node && [ -z "${MED[$k.node]}" ]; then
+    ERRORS+=("$k: node failed: ${WHY[$k.node]:-?}")
+    STATUS=1
+  fi
+  if has_rt sluice && [ -z "${MED[$k.sluice]}" ] && [ "$SLUICE_OK" = 1 ]; then
+    ERRORS+=("$k: sluice failed: ${WHY[$k.sluice]:-?}")
+    [ "$BENCH_STRICT" = 1 ] && STATUS=1
+  fi
+done
+
+if has_rt sluice && [ "$SLUICE_OK" = 0 ]; then
+  ERRORS+=("sluice: $SLUICE_WHY (every sluice cell is fail)")
+  [ "$BENCH_STRICT" = 1 ] && STATUS=1
+fi
+
+# ---- start-up --------------------------------------------------------------
+
+HELLO=""
+declare -A SU
+if [ "$STARTUP_RUNS" -gt 0 ]; then
+  ex=build/wasm/examples/hello.wasm # Makefile's WASM_OUT, independent of BUILD
+  HELLO=$OUT/wasm/hello.wasm
+  if [ -f "$ex" ]; then
+    # Use the bundled example when it runs without extra arguments/preopens.
+    if [ "$SLUICE_OK" = 1 ] && has_rt sluice; then
+      timeout 10 "$SLUICE" run "$ex" >/dev/null 2>&1 </dev/null && HELLO=$ex
+    elif [ "$NODE_OK" = 1 ]; then
+      timeout 10 "$NODE" "${NODE_FLAGS[@]}" bench/node_wasi.mjs "$ex" >/dev/null 2>&1 </dev/null && HELLO=$ex
+    fi
+  fi
+  for rt in $RUNTIMES; do
+    progress '  start-up %-6s ' "$rt"
+    case $rt in
+      native) cmd=("$OUT/native/hello") ;;
+      node) [ "$NODE_OK" = 1 ] || { SU[$rt]="fail"; continue; }
+        cmd=("$NODE" "${NODE_FLAGS[@]}" bench/node_wasi.mjs "$HELLO") ;;
+      sluice) [ "$SLUICE_OK" = 1 ] || { SU[$rt]="fail"; continue; }
+        cmd=("$SLUICE" run "$HELLO") ;;
+    esac
+    line=$("$OUT/startup" "$STARTUP_RUNS" 10 "${cmd[@]}" || true)
+    if [[ $line == *median_ms=* ]]; then
+      med=${line#*median_ms=}
+      med=${med%% *}
+      min=${line#*min_ms=}
+      min=${min%% *}
+      SU[$rt]="$med|$min"
+    else
+      SU[$rt]="fail"
+      progress
+      note "bench: start-up on $rt failed: ${line#error=}"
+    fi
+  done
+  progress
+fi
+
+# ---- report ----------------------------------------------------------------
+
+fmt_ms() { awk -v v="$1" 'BEGIN { printf(v >= 100 ? "%.0f" : "%.1f", v) }'; }
+
+# cell KERNEL RUNTIME -> text for one table cell
+cell() {
+  local k=$1 rt=$2 m=${MED[$1.$2]:-} base=${MED[$1.native]:-} s
+  if [ -z "$m" ]; then
+    s="fail"
+  else
+    s=$(fmt_ms "$m")
+    if [ "$rt" != native ] && [ -n "$base" ]; then
+      s+=" ($(awk -v a="$m" -v b="$base" 'BEGIN { printf "%.2fx", a / b }'))"
+    fi
+    [ "${NRUNS[$k.$rt]:-$RUNS}" -lt "$RUNS" ] && s+=" [${NRUNS[$k.$rt]} run]"
+  fi
+  [ "${BAD[$k.$rt]:-0}" = 1 ] && s+=" CHECKSUM-MISMATCH"
+  printf '%s' "$s"
+}
+
+geomean() { # RUNTIME -> "1.23x (n/N)"
+  local rt=$1 k logs="" n=0 total=0
+  for k in $KERNELS; do
+    total=$((total + 1))
+    [ -n "${MED[$k.$rt]:-}" ] && [ -n "${MED[$k.native]:-}" ] || continue
+    [ "${BAD[$k.$rt]}" = 1 ] && continue
+    logs+="${MED[$k.$rt]} ${MED[$k.native]} "
+    n=$((n + 1))
+  done
+  if [ "$n" = 0 ]; then
+    printf 'n/a'
+  else
+    awk -v l="$logs" -v n="$n" -v t="$total" 'BEGIN {
+      c = split(l, v, " "); s = 0
+      for (i = 1; i < c; i += 2) s += log(v[i] / v[i + 1])
+      printf "%.2fx", exp(s / n); if (n < t) printf " (%d/%d kernels)", n, t }'
+  fi
+}
+
+read -ra RT_ARR <<<"$RUNTIMES"
+header=("kernel")
+for rt in "${RT_ARR[@]}"; do
+  case $rt in
+    native) header+=("native ms") ;;
+    *) header+=("$rt ms (vs native)") ;;
+  esac
+done
+rows=()
+for k in $KERNELS; do
+  row="$k"
+  for rt in "${RT_ARR[@]}"; do row+=$'\t'"$(cell "$k" "$rt")"; done
+  rows+=("$row")
+done
+gm="geomean"
+for rt in "${RT_ARR[@]}"; do
+  if [ "$rt" = native ]; then gm+=$'\t'"1.00x"; else gm+=$'\t'"$(geomean "$rt")"; fi
+done
+
+# Terminal table: column widths from the content.
+{
+  (IFS=$'\t'; echo "${header[*]}")
+  printf '%s\n' "${rows[@]}"
+  echo "$gm"
+} | awk -F'\t' '
+  { for (i = 1; i <= NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } if (NF > nf) nf = NF }
+  END {
+    for (r = 1; r <= NR; r++) {
+      line = ""
+      for (i = 1; i <= nf; i++) line = line sprintf(i == 1 ? "%-" w[i] "s" : "  %" w[i] "s", c[r, i])
+      print line
+      if (r == 1 || r == NR - 1) { sep = ""; for (i = 1; i <= nf; i++) { sep = sep (i > 1 ? "  " : ""); for (j = 0; j < w[i]; j++) sep = sep "-" } print sep }
+    }
+  }'
+
+if [ "$STARTUP_RUNS" -gt 0 ]; then
+  echo
+  echo "start-up: $HELLO, wall time of the whole process, $STARTUP_RUNS runs"
+  for rt in "${RT_ARR[@]}"; do
+    v=${SU[$rt]:-fail}
+    if [ "$v" = fail ]; then
+      printf '  %-7s fail\n' "$rt"
+    else
+      printf '  %-7s median %7.2f ms   min %7.2f ms\n' "$rt" "${v%|*}" "${v#*|}"
+    fi
+  done
+fi
+
+if [ "${#ERRORS[@]}" -gt 0 ]; then
+  echo
+  echo "problems:"
+  printf '  %s\n' "${ERRORS[@]}"
+fi
+echo
+echo "median of $RUNS runs each; kernel time only (time_ms). Took ${total_s}s. Markdown: $OUT/results.md"
+
+# Markdown copy.
+{
+  echo "# sluice bench results"
+  echo
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo ' (dirty tree)')"
+  echo "- cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1) × $(nproc 2>/dev/null || echo '?')"
+  echo "- native: $($CC_NATIVE --version | head -1) $KFLAGS"
+  echo "- wasm: $(${CC_WASM%% *} --version | head -1) --target=wasm32-wasi $KFLAGS"
+  if has_rt node; then echo "- node: $("$NODE" --version 2>/dev/null || echo missing)"; fi
+  echo "- runs: median of $RUNS; numbers are the kernel's own time_ms (start-up excluded); ratio = runtime / native"
+  echo
+  printf '| %s ' "${header[@]}"; echo '|'
+  printf '|---'; for _ in "${RT_ARR[@]}"; do printf '|---:'; done; echo '|'
+  for r in "${rows[@]}"; do echo "| ${r//$'\t'/ | } |"; done
+  echo "| **${gm//$'\t'/** | **}** |"
+  echo
+  echo "checksums (all runtimes must agree):"
+  echo
+  for k in $KERNELS; do
+    line="- $k: \`${REF[$k]:-none}\`"
+    for rt in "${RT_ARR[@]}"; do
+      [ "${BAD[$k.$rt]}" = 1 ] && line+=" — **$rt MISMATCH: \`${SUM[$k.$rt]}\`**"
+    done
+    echo "$line"
+  done
+  if [ "$STARTUP_RUNS" -gt 0 ]; then
+    echo
+    echo "start-up: \`$HELLO\`, wall time of the whole process (fork to exit), $STARTUP_RUNS runs"
+    echo
+    echo "| runtime | median ms | min ms |"
+    echo "|---|---:|---:|"
+    for rt in "${RT_ARR[@]}"; do
+      v=${SU[$rt]:-fail}
+      if [ "$v" = fail ]; then echo "| $rt | fail | fail |"; else echo "| $rt | ${v%|*} | ${v#*|} |"; fi
+    done
+  fi
+  if [ "${#ERRORS[@]}" -gt 0 ]; then
+    echo
+    echo "problems:"
+    echo
+    printf -- '- %s\n' "${ERRORS[@]}"
+  fi
+} >"$OUT/results.md"
+
+exit "$STATUS"

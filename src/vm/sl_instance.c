@@ -1,0 +1,594 @@
+/*
+ * sl_instance.c — instantiation (WebAssembly 2.0, "Instantiation"), the
+ * instance object and its exports, globals, and the public call entry.
+ *
+ * Layer:     engine (src/vm). Uses sl_module.h (read-only), sl_runtime.h,
+ *            sl_linker.h; calls sl__invoke (sl_interp.c) for the start
+ *            function and sl_func_call.
+ * Order:     resolve imports → create tables, memories, functions, globals
+ *            → evaluate every element segment → apply active element
+ *            segments, then active data segments, in segment order → start.
+ *            A trap while applying segments stops there; earlier writes stay
+ *            visible through imported tables and memories, as the spec says.
+ * Ownership: an instance owns its defined functions, tables, memories and
+ *            globals and one reference on each imported table, memory and
+ *            global, and on every instance it imports from (inst->deps).
+ *            Instances are reference-counted: the linker may hold one.
+ * Lifetimes: funcrefs are bare sl_func pointers. A function written into a
+ *            table or global of another instance must not be called after
+ *            its own instance is freed. The engine guarantees this for
+ *            instances kept by a linker (registered, or adopted when their
+ *            instantiation trapped after such a write); embedders that free
+ *            an instance which wrote into a shared table must not call
+ *            through that table afterwards.
+ * Threads:   an instance is used by one thread at a time; only `interrupt`
+ *            may be written from any thread.
+ * Not here:  the linker's map (sl_linker.c), executing code (sl_interp.c).
+ */
+#include "sl_linker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- globals ------------------------------------------------------------- */
+
+sl_global *
+sl__global_new(uint8_t type, bool is_mutable, sl_val val)
+{
+    sl_global *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->val = val;
+    g->type = type;
+    g->is_mutable = is_mutable;
+    g->refs = 1;
+    return g;
+}
+
+void
+sl__global_release(sl_global *g)
+{
+    if (g && !--g->refs)
+        free(g);
+}
+
+sl_valtype
+sl_global_type(const sl_global *g)
+{
+    return (sl_valtype)g->type;
+}
+
+sl_val
+sl_global_get(const sl_global *g)
+{
+    return g->val;
+}
+
+bool
+sl_global_set(sl_global *g, sl_val v)
+{
+    if (!g->is_mutable)
+        return false;
+    g->val = v;
+    return true;
+}
+
+/* ---- the instance object -------------------------------------------------- */
+
+void
+sl__instance_release(sl_instance *inst)
+{
+    if (!inst || --inst->refs)
+        return;
+    const sl_module *m = inst->module;
+    /* Arrays may be missing or partly filled when instantiation failed. */
+    for (uint32_t i = 0; inst->tables && i < m->n_tables; i++)
+        sl__table_release(inst->tables[i]);
+    for (uint32_t i = 0; inst->mems && i < m->n_mems; i++)
+        sl__memory_release(inst->mems[i]);
+    for (uint32_t i = 0; inst->globals && i < m->n_globals; i++)
+        sl__global_release(inst->globals[i]);
+    for (uint32_t i = 0; inst->elem_values && i < m->n_elems; i++)
+        free(inst->elem_values[i]);
+    free(inst->elem_values);
+    free(inst->elem_sizes);
+    free(inst->data_dropped);
+    free(inst->tables);
+    free(inst->mems);
+    free(inst->globals);
+    free(inst->funcs);
+    free(inst->own_funcs);
+    for (uint32_t i = 0; i < inst->n_deps; i++)
+        sl__instance_release(inst->deps[i]);
+    free(inst->deps);
+    free(inst);
+}
+
+void
+sl_instance_free(sl_instance *inst)
+{
+    sl__instance_release(inst);
+}
+
+void *
+sl_instance_user_data(const sl_instance *inst)
+{
+    return inst ? inst->user_data : NULL;
+}
+
+const sl_module *
+sl_instance_module(const sl_instance *inst)
+{
+    return inst ? inst->module : NULL;
+}
+
+void
+sl_instance_interrupt(sl_instance *inst)
+{
+    if (inst)
+        atomic_store(&inst->interrupt, 1);
+}
+
+/* calloc that never returns NULL for n == 0, so NULL always means OOM. */
+static void *
+zalloc(size_t n, size_t size)
+{
+    return calloc(n ? n : 1, size);
+}
+
+static sl_instance *
+instance_alloc(const sl_module *m, sl_engine *engine, const sl_instance_config *cfg)
+{
+    sl_instance *inst = calloc(1, sizeof *inst);
+    if (!inst)
+        return NULL;
+    inst->module = m;
+    inst->engine = engine;
+    inst->refs = 1;
+    if (cfg) {
+        inst->limits = cfg->limits;
+        inst->user_data = cfg->user_data;
+    }
+    sl__limits_inherit(&inst->limits, &engine->limits);
+    atomic_init(&inst->interrupt, 0);
+    inst->funcs = zalloc(m->n_funcs, sizeof *inst->funcs);
+    inst->own_funcs = zalloc(m->n_funcs - m->n_func_imports, sizeof *inst->own_funcs);
+    inst->tables = zalloc(m->n_tables, sizeof *inst->tables);
+    inst->mems = zalloc(m->n_mems, sizeof *inst->mems);
+    inst->globals = zalloc(m->n_globals, sizeof *inst->globals);
+    inst->elem_values = zalloc(m->n_elems, sizeof *inst->elem_values);
+    inst->elem_sizes = zalloc(m->n_elems, sizeof *inst->elem_sizes);
+    inst->data_dropped = zalloc(m->n_datas, sizeof *inst->data_dropped);
+    inst->deps = zalloc(m->n_imports, sizeof *inst->deps);
+    if (!inst->funcs || !inst->own_funcs || !inst->tables || !inst->mems || !inst->globals ||
+        !inst->elem_values || !inst->elem_sizes || !inst->data_dropped || !inst->deps) {
+        sl__instance_release(inst);
+        return NULL;
+    }
+    return inst;
+}
+
+/* ---- exports --------------------------------------------------------------- */
+
+static bool
+find_export(const sl_instance *inst, const char *name, sl_externkind kind, uint32_t *index)
+{
+    if (!inst || !name)
+        return false;
+    const sl_module *m = inst->module;
+    for (uint32_t i = 0; i < m->n_exports; i++) {
+        if (m->exports[i].kind == kind && !strcmp(m->exports[i].name, name)) {
+            *index = m->exports[i].index;
+            return true;
+        }
+    }
+    return false;
+}
+
+sl_func *
+sl_instance_func(sl_instance *inst, const char *name)
+{
+    uint32_t i;
+    return find_export(inst, name, SL_EXTERN_FUNC, &i) ? inst->funcs[i] : NULL;
+}
+
+sl_memory *
+sl_instance_memory(sl_instance *inst, const char *name)
+{
+    uint32_t i;
+    return find_export(inst, name, SL_EXTERN_MEMORY, &i) ? inst->mems[i] : NULL;
+}
+
+sl_global *
+sl_instance_global(sl_instance *inst, const char *name)
+{
+    uint32_t i;
+    return find_export(inst, name, SL_EXTERN_GLOBAL, &i) ? inst->globals[i] : NULL;
+}
+
+sl_table *
+sl_instance_table(sl_instance *inst, const char *name)
+{
+    uint32_t i;
+    return find_export(inst, name, SL_EXTERN_TABLE, &i) ? inst->tables[i] : NULL;
+}
+
+/* ---- calling ----------------------------------------------------------------- */
+
+size_t
+sl_func_param_count(const sl_func *f)
+{
+    return f->type->n_params;
+}
+
+size_t
+sl_func_result_count(const sl_func *f)
+{
+    return f->type->n_results;
+}
+
+sl_valtype
+sl_func_param_type(const sl_func *f, size_t i)
+{
+    return i < f->type->n_params ? (sl_valtype)f->type->types[i] : (sl_valtype)0;
+}
+
+sl_valtype
+sl_func_result_type(const sl_func *f, size_t i)
+{
+    const sl_functype *t = f->type;
+    return i < t->n_results ? (sl_valtype)t->types[t->n_params + i] : (sl_valtype)0;
+}
+
+static uint32_t
+max_u32(uint32_t a, uint32_t b)
+{
+    return a > b ? a : b;
+}
+
+sl_trap *
+sl_func_call(sl_func *f, const sl_val *args, sl_val *results)
+{
+    if (!f)
+        return sl_trap_new(SL_TRAP_HOST, "call of a null function");
+    const sl_functype *t = f->type;
+    uint32_t n = max_u32(max_u32(t->n_params, t->n_results),
+                         max_u32(t->n_param_slots, t->n_result_slots));
+    sl_val local[16], *buf = local;
+    if (n > 16) {
+        buf = malloc(n * sizeof *buf);
+        if (!buf)
+            return sl_trap_new(SL_TRAP_OOM, NULL);
+    }
+    if (t->n_params)
+        memcpy(buf, args, t->n_params * sizeof *buf);
+    sl_trap *trap = sl__invoke(f, buf);
+    if (!trap && t->n_results)
+        memcpy(results, buf, t->n_results * sizeof *buf);
+    if (buf != local)
+        free(buf);
+    return trap;
+}
+
+/* ---- instantiation: imports ------------------------------------------------------ */
+
+static void
+add_dep(sl_instance *inst, sl_instance *dep)
+{
+    if (!dep || dep == inst)
+        return;
+    for (uint32_t i = 0; i < inst->n_deps; i++)
+        if (inst->deps[i] == dep)
+            return;
+    /* deps has room for one per import, and each import adds at most one. */
+    dep->refs++;
+    inst->deps[inst->n_deps++] = dep;
+}
+
+/* Limits subtyping: the import's current size must reach the declared min,
+ * and if a max is declared the import must have one no larger. max is
+ * UINT32_MAX when the import has none. */
+static bool
+limits_match(uint64_t size, uint32_t max, const sl_limits_def *d)
+{
+    if (size < d->min)
+        return false;
+    return !d->has_max || (max != UINT32_MAX && max <= d->max);
+}
+
+static bool
+import_matches(const sl_module *m, const sl_import *imp, const sl_extern *x)
+{
+    if (x->kind != imp->kind)
+        return false;
+    switch (imp->kind) {
+    case SL_EXTERN_FUNC:
+        return sl__functype_equal(x->func->type, &m->types[imp->type_index]);
+    case SL_EXTERN_TABLE:
+        return x->table->elem_type == imp->table.elem &&
+               limits_match(x->table->size, x->table->max, &imp->table.limits);
+    case SL_EXTERN_MEMORY:
+        return !imp->mem.is_64 && limits_match(x->mem->pages, x->mem->decl_max, &imp->mem.limits);
+    case SL_EXTERN_GLOBAL:
+        return x->global->type == imp->global.type &&
+               x->global->is_mutable == imp->global.is_mutable;
+    }
+    return false;
+}
+
+static sl_err
+resolve_imports(sl_instance *inst, const sl_linker *l, sl_diag *diag)
+{
+    const sl_module *m = inst->module;
+    uint32_t n_funcs = 0, n_tables = 0, n_mems = 0, n_globals = 0;
+    for (uint32_t i = 0; i < m->n_imports; i++) {
+        const sl_import *imp = &m->imports[i];
+        sl_extern x;
+        if (!sl__linker_lookup(l, imp->module, imp->name, &x))
+            return sl__diag(diag, SL_ERR_LINK, SIZE_MAX, "unknown import \"%s\".\"%s\"",
+                            imp->module, imp->name);
+        if (!import_matches(m, imp, &x))
+            return sl__diag(diag, SL_ERR_LINK, SIZE_MAX, "incompatible import type \"%s\".\"%s\"",
+                            imp->module, imp->name);
+        switch (imp->kind) {
+        case SL_EXTERN_FUNC:
+            inst->funcs[n_funcs++] = x.func;
+            add_dep(inst, x.func->inst);
+            break;
+        case SL_EXTERN_TABLE:
+            x.table->refs++;
+            inst->tables[n_tables++] = x.table;
+            break;
+        case SL_EXTERN_MEMORY:
+            x.mem->refs++;
+            inst->mems[n_mems++] = x.mem;
+            break;
+        case SL_EXTERN_GLOBAL:
+            x.global->refs++;
+            inst->globals[n_globals++] = x.global;
+            break;
+        }
+        add_dep(inst, x.owner);
+    }
+    return SL_OK;
+}
+
+/* ---- instantiation: defined entities ----------------------------------------------- */
+
+/* A constant expression of 2.0. Validation guarantees every index. */
+static sl_val
+eval_const(const sl_instance *inst, const sl_constexpr *e)
+{
+    switch (e->op) {
+    case SL_CONST_REF_NULL:
+        return (sl_val){.bits = 0};
+    case SL_CONST_REF_FUNC:
+        return (sl_val){.ref = inst->funcs[e->index]};
+    case SL_CONST_GLOBAL_GET:
+        return inst->globals[e->index]->val;
+    case SL_CONST_I32:
+        /* An i32 lives in the low 32 bits with the rest zero. */
+        return (sl_val){.bits = (uint32_t)e->value.i32};
+    case SL_CONST_F32: {
+        sl_val v = {.bits = 0};
+        v.f32 = e->value.f32;
+        return v;
+    }
+    case SL_CONST_I64:
+    case SL_CONST_F64:
+        break;
+    }
+    return e->value;
+}
+
+static sl_err
+create_tables(sl_instance *inst, sl_diag *diag)
+{
+    const sl_module *m = inst->module;
+    for (uint32_t i = m->n_table_imports; i < m->n_tables; i++) {
+        const sl_tabletype *tt = &m->tables[i];
+        if (tt->limits.min > inst->limits.max_table_elems)
+            return sl__diag(diag, SL_ERR_LIMIT, SIZE_MAX,
+                            "table %u: %llu elements exceed the limit of %u", (unsigned)i,
+                            (unsigned long long)tt->limits.min,
+                            (unsigned)inst->limits.max_table_elems);
+        uint32_t max = tt->limits.has_max && tt->limits.max < UINT32_MAX
+                           ? (uint32_t)tt->limits.max
+                           : UINT32_MAX;
+        inst->tables[i] = sl__table_new(tt->elem, (uint32_t)tt->limits.min, max,
+                                        (sl_val){.ref = NULL});
+        if (!inst->tables[i])
+            return sl__diag(diag, SL_ERR_NOMEM, SIZE_MAX, "out of memory");
+    }
+    return SL_OK;
+}
+
+static sl_err
+create_memories(sl_instance *inst, sl_diag *diag)
+{
+    const sl_module *m = inst->module;
+    for (uint32_t i = m->n_mem_imports; i < m->n_mems; i++) {
+        const sl_memtype *mt = &m->mems[i];
+        uint64_t cap = inst->limits.max_memory_pages;
+        if (mt->limits.has_max && mt->limits.max < cap)
+            cap = mt->limits.max;
+        if (mt->is_64 || mt->limits.min > cap)
+            return sl__diag(diag, SL_ERR_LIMIT, SIZE_MAX,
+                            "memory %u: %llu pages exceed the limit of %llu", (unsigned)i,
+                            (unsigned long long)mt->limits.min, (unsigned long long)cap);
+        inst->mems[i] = sl__memory_new((uint32_t)mt->limits.min, (uint32_t)cap);
+        if (!inst->mems[i])
+            return sl__diag(diag, SL_ERR_NOMEM, SIZE_MAX, "out of memory");
+        inst->mems[i]->decl_max = mt->limits.has_max ? (uint32_t)mt->limits.max : UINT32_MAX;
+    }
+    inst->mem0 = m->n_mems ? inst->mems[0] : NULL;
+    return SL_OK;
+}
+
+/* Functions come before globals and segments: ref.func needs their address. */
+static void
+create_funcs(sl_instance *inst)
+{
+    const sl_module *m = inst->module;
+    for (uint32_t i = 0; i < m->n_funcs - m->n_func_imports; i++) {
+        sl_func *f = &inst->own_funcs[i];
+        f->type = &m->types[m->funcs[i].type_index];
+        f->inst = inst;
+        f->code = &m->funcs[i].code;
+        f->index = m->n_func_imports + i;
+        inst->funcs[f->index] = f;
+    }
+}
+
+static sl_err
+create_globals(sl_instance *inst, sl_diag *diag)
+{
+    const sl_module *m = inst->module;
+    for (uint32_t i = m->n_global_imports; i < m->n_globals; i++) {
+        const sl_global_def *def = &m->globals[i - m->n_global_imports];
+        sl_val v = eval_const(inst, &def->init);
+        inst->globals[i] = sl__global_new(def->type.type, def->type.is_mutable, v);
+        if (!inst->globals[i])
+            return sl__diag(diag, SL_ERR_NOMEM, SIZE_MAX, "out of memory");
+    }
+    return SL_OK;
+}
+
+static sl_err
+eval_elems(sl_instance *inst, sl_diag *diag)
+{
+    const sl_module *m = inst->module;
+    for (uint32_t i = 0; i < m->n_elems; i++) {
+        const sl_elem *e = &m->elems[i];
+        if (!e->n_items)
+            continue;
+        sl_val *vals = malloc((size_t)e->n_items * sizeof *vals);
+        if (!vals)
+            return sl__diag(diag, SL_ERR_NOMEM, SIZE_MAX, "out of memory");
+        for (uint32_t j = 0; j < e->n_items; j++)
+            vals[j] = eval_const(inst, &e->items[j]);
+        inst->elem_values[i] = vals;
+        inst->elem_sizes[i] = e->n_items;
+    }
+    return SL_OK;
+}
+
+static void
+drop_elem(sl_instance *inst, uint32_t i)
+{
+    free(inst->elem_values[i]);
+    inst->elem_values[i] = NULL;
+    inst->elem_sizes[i] = 0;
+}
+
+/* table.init/elem.drop for active segments and memory.init/data.drop for
+ * active data, in order; returns the first trap. */
+static sl_trap *
+apply_segments(sl_instance *inst)
+{
+    const sl_module *m = inst->module;
+    for (uint32_t i = 0; i < m->n_elems; i++) {
+        const sl_elem *e = &m->elems[i];
+        if (e->mode == SL_SEG_PASSIVE)
+            continue;
+        if (e->mode == SL_SEG_ACTIVE) {
+            sl_table *t = inst->tables[e->table];
+            uint64_t off = (uint32_t)eval_const(inst, &e->offset).i32;
+            uint64_t n = inst->elem_sizes[i];
+            if (off + n > t->size)
+                return sl_trap_new(SL_TRAP_TABLE_OOB, NULL);
+            if (n)
+                memcpy(t->elems + off, inst->elem_values[i], (size_t)n * sizeof *t->elems);
+        }
+        drop_elem(inst, i);
+    }
+    for (uint32_t i = 0; i < m->n_datas; i++) {
+        const sl_data *d = &m->datas[i];
+        if (d->mode != SL_SEG_ACTIVE)
+            continue;
+        sl_memory *mem = inst->mems[d->mem];
+        uint64_t off = (uint32_t)eval_const(inst, &d->offset).i32;
+        if (off + d->len > mem->size)
+            return sl_trap_new(SL_TRAP_MEMORY_OOB, NULL);
+        if (d->len)
+            memcpy(mem->base + off, d->bytes, d->len);
+        inst->data_dropped[i] = true;
+    }
+    return NULL;
+}
+
+/* Could a trapped instantiation have left pointers to this instance's
+ * functions somewhere that outlives it? Only through an imported table, an
+ * imported mutable funcref global, or a funcref argument to an imported
+ * function (called from the start function). */
+static bool
+refs_may_escape(const sl_module *m)
+{
+    for (uint32_t i = 0; i < m->n_imports; i++) {
+        const sl_import *imp = &m->imports[i];
+        if (imp->kind == SL_EXTERN_TABLE)
+            return true;
+        if (imp->kind == SL_EXTERN_GLOBAL && imp->global.is_mutable &&
+            imp->global.type == SL_FUNCREF)
+            return true;
+        if (imp->kind == SL_EXTERN_FUNC) {
+            const sl_functype *t = &m->types[imp->type_index];
+            for (uint32_t j = 0; j < t->n_params; j++)
+                if (t->types[j] == SL_FUNCREF)
+                    return true;
+        }
+    }
+    return false;
+}
+
+sl_err
+sl_instantiate(sl_linker *l, const sl_module *m, const sl_instance_config *cfg,
+               sl_instance **out, sl_diag *diag, sl_trap **trap)
+{
+    if (out)
+        *out = NULL;
+    if (trap)
+        *trap = NULL;
+    sl_engine *engine = l ? sl__linker_engine(l) : m ? m->engine : NULL;
+    if (!m || !out || !engine)
+        return sl__diag(diag, SL_ERR_ARG, SIZE_MAX, "bad argument");
+    sl_instance *inst = instance_alloc(m, engine, cfg);
+    if (!inst)
+        return sl__diag(diag, SL_ERR_NOMEM, SIZE_MAX, "out of memory");
+
+    sl_err err = resolve_imports(inst, l, diag);
+    if (!err)
+        err = create_tables(inst, diag);
+    if (!err)
+        err = create_memories(inst, diag);
+    if (!err) {
+        create_funcs(inst);
+        err = create_globals(inst, diag);
+    }
+    if (!err)
+        err = eval_elems(inst, diag);
+    if (err) {
+        sl__instance_release(inst);
+        return err;
+    }
+
+    sl_trap *t = apply_segments(inst);
+    if (!t && m->has_start) {
+        sl_val none[1];
+        t = sl__invoke(inst->funcs[m->start], none);
+    }
+    if (t) {
+        sl__diag(diag, SL_ERR_TRAP, SIZE_MAX, "%s", sl_trap_message(t));
+        if (trap)
+            *trap = t;
+        else
+            sl_trap_free(t);
+        if (l && refs_may_escape(m))
+            sl__linker_adopt(l, inst);
+        else
+            sl__instance_release(inst);
+        return SL_ERR_TRAP;
+    }
+    *out = inst;
+    return SL_OK;
+}

@@ -1,0 +1,479 @@
+/*
+ * sl_interp.c — the interpreter: one dispatch loop over the lowered code of
+ * sl_lower.h, threaded with computed goto (GCC/clang), or a plain switch
+ * when built with -DSL_DISPATCH_SWITCH (debugging, other compilers). Each
+ * handler is written once; numeric, load and store handlers are generated
+ * from sl_ops.def.
+ *
+ * Layer:     engine (src/vm). Entered only through sl__interp_run (sl_exec.c).
+ * Hot state: pc, fp, the instance, and the memory base live in locals; they
+ *            are reloaded only after calls, returns and memory.grow.
+ *            Interrupts are polled at loop headers and calls.
+ * Traps:     a handler jumps to `trap` with a kind; guard-page faults arrive
+ *            by siglongjmp in sl_exec.c instead. Wasm-to-wasm calls never
+ *            recurse on the native stack.
+ * Not here:  the value stack and signal set-up (sl_exec.c), lowering.
+ */
+#include "sl_exec.h"
+#include "sl_lower.h"
+#include "sl_numeric.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CT_I32 uint32_t
+#define CT_I64 uint64_t
+#define CT_F32 float
+#define CT_F64 double
+#define GET_I32(s) ((uint32_t)fp[s].i32)
+#define GET_I64(s) ((uint64_t)fp[s].i64)
+#define GET_F32(s) (fp[s].f32)
+#define GET_F64(s) (fp[s].f64)
+#define SET_I32(s, v) (fp[s].i32 = (int32_t)(v))
+#define SET_I64(s, v) (fp[s].i64 = (int64_t)(v))
+#define SET_F32(s, v) (fp[s].f32 = (v))
+#define SET_F64(s, v) (fp[s].f64 = (v))
+
+#define OP(k) (((const uint32_t *)(pc + 1))[k])
+#define TRAP(kind)                                                             \
+    do {                                                                       \
+        trap_kind = (kind);                                                    \
+        goto trap;                                                             \
+    } while (0)
+
+#ifdef SL_DISPATCH_SWITCH
+#define CASE(id) case SL_IOP_##id:
+#define NEXT(n)                                                                \
+    do {                                                                       \
+        pc += (n);                                                             \
+        goto dispatch;                                                         \
+    } while (0)
+#else
+#define CASE(id) L_##id:
+#define NEXT(n)                                                                \
+    do {                                                                       \
+        pc += (n);                                                             \
+        goto *pc->handler;                                                     \
+    } while (0)
+#endif
+
+#ifdef SL_MEMCHECK_EXPLICIT
+#define CHECK_MEM(ea, n)                                                       \
+    do {                                                                       \
+        if ((ea) + (n) > mem_size)                                             \
+            TRAP(SL_TRAP_MEMORY_OOB);                                          \
+    } while (0)
+#define RELOAD_AFTER_CALL() RELOAD_MEM()
+#else
+#define CHECK_MEM(ea, n) ((void)0)
+#define RELOAD_AFTER_CALL() ((void)0)
+#endif
+
+#define RELOAD_MEM()                                                           \
+    do {                                                                       \
+        mem0 = inst->mem0 ? inst->mem0 : &no_memory;                           \
+        mem = mem0->base;                                                      \
+        mem_size = mem0->size;                                                 \
+    } while (0)
+
+static sl_memory no_memory;
+#ifndef SL_DISPATCH_SWITCH
+static const void *handler_table[SL_IOP_COUNT_];
+static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
+static void run_init(void);
+#endif
+
+sl_cell
+sl__interp_op_cell(sl_iop op)
+{
+    sl_cell c;
+#ifdef SL_DISPATCH_SWITCH
+    c.u64 = (uint64_t)op;
+#else
+    pthread_once(&handler_once, run_init);
+    c.handler = handler_table[op];
+#endif
+    return c;
+}
+
+/* Bounds check for bulk operations: [a, a+n) within size. */
+static inline bool
+out_of_bounds(uint64_t a, uint64_t n, uint64_t size)
+{
+    return a + n > size;
+}
+
+sl_trap *
+sl__interp_run(sl__exec *ex, sl_func *f, sl_val *fp, const sl_val *stack_end, uint32_t max_depth)
+{
+#ifndef SL_DISPATCH_SWITCH
+    if (f == NULL) { /* fill the handler table (run_init) */
+#define SL_H_(code, id, ...) handler_table[SL_IOP_##id] = &&L_##id;
+#define SL_UNOP SL_H_
+#define SL_BINOP SL_H_
+#define SL_LOAD SL_H_
+#define SL_STORE SL_H_
+#include "sl_ops.def"
+#undef SL_H_
+#define SL_H_(id, n) handler_table[SL_IOP_##id] = &&L_##id;
+        SL_IOPS_SPECIAL(SL_H_)
+#undef SL_H_
+        return NULL;
+    }
+#endif
+    const uint32_t base = ex->depth + 1;
+    sl__frame *const frames = ex->frames;
+    atomic_int *const interrupt = ex->interrupt;
+    sl_instance *inst = f->inst;
+    const sl_code *code;
+    const sl_cell *pc, *ret_pc = NULL;
+    sl_memory *mem0;
+    uint8_t *mem;
+    uint64_t mem_size;
+    sl_trap_kind trap_kind = SL_TRAP_NONE;
+    sl_trap *trap = NULL;
+    sl_func *callee = f;
+    sl_val *newfp = fp;
+    (void)mem_size;
+
+    RELOAD_MEM();
+    pc = NULL;
+    goto enter;
+
+#ifdef SL_DISPATCH_SWITCH
+dispatch:
+    switch ((sl_iop)pc->u64) {
+#endif
+
+    /* ---- generated: numeric, loads, stores ---- */
+#define SL_UNOP(c, id, text, TA, TR, body)                                     \
+    CASE(id)                                                                   \
+    {                                                                          \
+        CT_##TA a = GET_##TA(OP(0));                                           \
+        CT_##TR r;                                                             \
+        body;                                                                  \
+        SET_##TR(OP(1), r);                                                    \
+        NEXT(2);                                                               \
+    }
+#define SL_BINOP(c, id, text, TA, TR, body)                                    \
+    CASE(id)                                                                   \
+    {                                                                          \
+        CT_##TA a = GET_##TA(OP(0));                                           \
+        CT_##TA b = GET_##TA(OP(1));                                           \
+        CT_##TR r;                                                             \
+        body;                                                                  \
+        SET_##TR(OP(2), r);                                                    \
+        NEXT(3);                                                               \
+    }
+#define SL_LOAD(c, id, text, T, CTYPE, ALIGN)                                  \
+    CASE(id)                                                                   \
+    {                                                                          \
+        uint64_t ea = (uint64_t)GET_I32(OP(0)) + OP(2);                        \
+        CTYPE v;                                                               \
+        CHECK_MEM(ea, sizeof v);                                               \
+        memcpy(&v, mem + ea, sizeof v);                                        \
+        SET_##T(OP(1), (CT_##T)v);                                             \
+        NEXT(3);                                                               \
+    }
+#define SL_STORE(c, id, text, T, CTYPE, ALIGN)                                 \
+    CASE(id)                                                                   \
+    {                                                                          \
+        uint64_t ea = (uint64_t)GET_I32(OP(0)) + OP(2);                        \
+        CTYPE v = (CTYPE)GET_##T(OP(1));                                       \
+        CHECK_MEM(ea, sizeof v);                                               \
+        memcpy(mem + ea, &v, sizeof v);                                        \
+        NEXT(3);                                                               \
+    }
+#include "sl_ops.def"
+
+    /* ---- data movement and control ---- */
+    CASE(move)
+    {
+        fp[OP(1)] = fp[OP(0)];
+        NEXT(2);
+    }
+    CASE(br)
+    {
+        pc += (int32_t)OP(0);
+        NEXT(0);
+    }
+    CASE(br_if)
+    {
+        if (fp[OP(0)].i32) {
+            pc += (int32_t)OP(1);
+            NEXT(0);
+        }
+        NEXT(2);
+    }
+    CASE(br_unless)
+    {
+        if (!fp[OP(0)].i32) {
+            pc += (int32_t)OP(1);
+            NEXT(0);
+        }
+        NEXT(2);
+    }
+    CASE(br_table)
+    {
+        uint32_t i = GET_I32(OP(0)), n = OP(1);
+        pc += (int32_t)OP(2 + (i < n ? i : n));
+        NEXT(0);
+    }
+    CASE(loop_check)
+    {
+        if (atomic_load_explicit(interrupt, memory_order_relaxed))
+            TRAP(SL_TRAP_INTERRUPTED);
+        NEXT(1);
+    }
+    CASE(unreachable)
+    {
+        TRAP(SL_TRAP_UNREACHABLE);
+    }
+    CASE(select)
+    {
+        fp[OP(3)] = fp[OP(0)].i32 ? fp[OP(1)] : fp[OP(2)];
+        NEXT(3);
+    }
+    CASE(global_get)
+    {
+        fp[OP(0)] = inst->globals[OP(1)]->val;
+        NEXT(2);
+    }
+    CASE(global_set)
+    {
+        inst->globals[OP(0)]->val = fp[OP(1)];
+        NEXT(2);
+    }
+
+    /* ---- calls ---- */
+    CASE(call)
+    {
+        callee = inst->funcs[OP(0)];
+        newfp = fp + OP(1);
+        ret_pc = pc + 2;
+        goto call;
+    }
+    CASE(call_indirect)
+    {
+        sl_table *t = inst->tables[OP(3)];
+        uint32_t i = GET_I32(OP(2));
+        const sl_functype *want = &inst->module->types[OP(0)];
+        if (i >= t->size)
+            TRAP(SL_TRAP_UNDEFINED_ELEMENT);
+        callee = (sl_func *)t->elems[i].ref;
+        if (!callee)
+            TRAP(SL_TRAP_UNINITIALIZED_ELEMENT);
+        if (callee->type != want && !sl__functype_equal(callee->type, want))
+            TRAP(SL_TRAP_INDIRECT_TYPE);
+        newfp = fp + OP(1);
+        ret_pc = pc + 3;
+        goto call;
+    }
+    CASE(return)
+    {
+        uint32_t d = ex->depth;
+        sl_func *caller;
+        if (d == base)
+            goto done;
+        pc = frames[d].ret_pc;
+        ex->depth = --d;
+        fp = frames[d].fp;
+        caller = frames[d].func;
+        code = caller->code;
+        if (caller->inst != inst) {
+            inst = caller->inst;
+            RELOAD_MEM();
+        } else {
+            RELOAD_AFTER_CALL();
+        }
+        NEXT(0);
+    }
+
+    /* ---- memory ---- */
+    CASE(memory_size)
+    {
+        SET_I32(OP(0), mem0->pages);
+        NEXT(2);
+    }
+    CASE(memory_grow)
+    {
+        int64_t old = inst->mem0 ? sl_memory_grow(inst->mem0, GET_I32(OP(0))) : -1;
+        SET_I32(OP(1), (uint32_t)old);
+        RELOAD_MEM();
+        NEXT(2);
+    }
+    CASE(memory_init)
+    {
+        const sl_data *seg = &inst->module->datas[OP(3)];
+        uint64_t d = GET_I32(OP(0)), s = GET_I32(OP(1)), n = GET_I32(OP(2));
+        uint64_t len = inst->data_dropped[OP(3)] ? 0 : seg->len;
+        if (out_of_bounds(s, n, len) || out_of_bounds(d, n, mem0->size))
+            TRAP(SL_TRAP_MEMORY_OOB);
+        if (n)
+            memcpy(mem + d, seg->bytes + s, n);
+        NEXT(3);
+    }
+    CASE(data_drop)
+    {
+        inst->data_dropped[OP(0)] = true;
+        NEXT(2);
+    }
+    CASE(memory_copy)
+    {
+        uint64_t d = GET_I32(OP(0)), s = GET_I32(OP(1)), n = GET_I32(OP(2));
+        if (out_of_bounds(s, n, mem0->size) || out_of_bounds(d, n, mem0->size))
+            TRAP(SL_TRAP_MEMORY_OOB);
+        memmove(mem + d, mem + s, n);
+        NEXT(3);
+    }
+    CASE(memory_fill)
+    {
+        uint64_t d = GET_I32(OP(0)), n = GET_I32(OP(2));
+        if (out_of_bounds(d, n, mem0->size))
+            TRAP(SL_TRAP_MEMORY_OOB);
+        memset(mem + d, (int)(uint8_t)GET_I32(OP(1)), n);
+        NEXT(3);
+    }
+
+    /* ---- tables and references ---- */
+    CASE(table_get)
+    {
+        sl_table *t = inst->tables[OP(2)];
+        uint32_t i = GET_I32(OP(0));
+        if (i >= t->size)
+            TRAP(SL_TRAP_TABLE_OOB);
+        fp[OP(1)] = t->elems[i];
+        NEXT(3);
+    }
+    CASE(table_set)
+    {
+        sl_table *t = inst->tables[OP(2)];
+        uint32_t i = GET_I32(OP(0));
+        if (i >= t->size)
+            TRAP(SL_TRAP_TABLE_OOB);
+        t->elems[i] = fp[OP(1)];
+        NEXT(3);
+    }
+    CASE(table_size)
+    {
+        SET_I32(OP(0), inst->tables[OP(1)]->size);
+        NEXT(2);
+    }
+    CASE(table_grow)
+    {
+        sl_table *t = inst->tables[OP(3)];
+        int64_t old = sl__table_grow(t, GET_I32(OP(1)), fp[OP(0)], inst->limits.max_table_elems);
+        SET_I32(OP(2), (uint32_t)old);
+        NEXT(3);
+    }
+    CASE(table_fill)
+    {
+        sl_table *t = inst->tables[OP(3)];
+        uint64_t i = GET_I32(OP(0)), n = GET_I32(OP(2));
+        sl_val v = fp[OP(1)];
+        if (out_of_bounds(i, n, t->size))
+            TRAP(SL_TRAP_TABLE_OOB);
+        for (uint64_t k = 0; k < n; k++)
+            t->elems[i + k] = v;
+        NEXT(3);
+    }
+    CASE(table_copy)
+    {
+        sl_table *dt = inst->tables[OP(3)], *st = inst->tables[OP(4)];
+        uint64_t d = GET_I32(OP(0)), s = GET_I32(OP(1)), n = GET_I32(OP(2));
+        if (out_of_bounds(s, n, st->size) || out_of_bounds(d, n, dt->size))
+            TRAP(SL_TRAP_TABLE_OOB);
+        memmove(dt->elems + d, st->elems + s, n * sizeof(sl_val));
+        NEXT(4);
+    }
+    CASE(table_init)
+    {
+        sl_table *t = inst->tables[OP(3)];
+        uint32_t seg = OP(4);
+        uint64_t d = GET_I32(OP(0)), s = GET_I32(OP(1)), n = GET_I32(OP(2));
+        uint64_t len = inst->elem_values[seg] ? inst->elem_sizes[seg] : 0;
+        if (out_of_bounds(s, n, len) || out_of_bounds(d, n, t->size))
+            TRAP(SL_TRAP_TABLE_OOB);
+        if (n)
+            memcpy(t->elems + d, inst->elem_values[seg] + s, n * sizeof(sl_val));
+        NEXT(4);
+    }
+    CASE(elem_drop)
+    {
+        inst->elem_sizes[OP(0)] = 0;
+        NEXT(2);
+    }
+    CASE(ref_is_null)
+    {
+        SET_I32(OP(1), fp[OP(0)].ref == NULL);
+        NEXT(2);
+    }
+    CASE(ref_func)
+    {
+        fp[OP(0)].ref = inst->funcs[OP(1)];
+        NEXT(2);
+    }
+
+#ifdef SL_DISPATCH_SWITCH
+    default:
+        TRAP(SL_TRAP_UNREACHABLE);
+    }
+#endif
+
+call:
+    if (atomic_load_explicit(interrupt, memory_order_relaxed))
+        TRAP(SL_TRAP_INTERRUPTED);
+    if (callee->host) {
+        ex->top = fp + code->frame_slots;
+        trap = callee->host(inst, newfp, callee->user);
+        if (trap)
+            goto unwind;
+        RELOAD_MEM();
+        pc = ret_pc;
+        NEXT(0);
+    }
+enter:
+    if (ex->depth + 1 >= max_depth || newfp + callee->code->frame_slots > stack_end)
+        TRAP(SL_TRAP_STACK_EXHAUSTED);
+    {
+        uint32_t d = ++ex->depth;
+        frames[d].ret_pc = ret_pc;
+        frames[d].fp = newfp;
+        frames[d].func = callee;
+    }
+    fp = newfp;
+    code = callee->code;
+    memset(fp + code->n_param_slots, 0,
+           (size_t)(code->n_local_slots - code->n_param_slots) * sizeof(sl_val));
+    memcpy(fp + code->const_base, code->consts, (size_t)code->n_consts * sizeof(sl_val));
+    if (callee->inst != inst) {
+        inst = callee->inst;
+        RELOAD_MEM();
+    }
+    pc = code->cells;
+    NEXT(0);
+
+done:
+    ex->depth = base - 1;
+    return NULL;
+
+trap:
+    trap = sl_trap_new(trap_kind, NULL);
+    if (trap_kind == SL_TRAP_INTERRUPTED)
+        atomic_store(interrupt, 0);
+unwind:
+    if (trap)
+        sl__exec_backtrace(ex, trap, base);
+    ex->depth = base - 1;
+    return trap;
+}
+
+#ifndef SL_DISPATCH_SWITCH
+static void
+run_init(void)
+{
+    sl__exec ex = {0};
+    sl__interp_run(&ex, NULL, NULL, NULL, 0);
+}
+#endif
