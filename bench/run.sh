@@ -168,6 +168,7 @@ ERRORS=()
 STATUS=0
 
 total_t0=$EPOCHREALTIME
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 for k in $KERNELS; do
   declare -A times=() alive=()
   for rt in $RUNTIMES; do
@@ -393,7 +394,9 @@ if [ "${#ERRORS[@]}" -gt 0 ]; then
   printf '  %s\n' "${ERRORS[@]}"
 fi
 echo
-echo "median of $RUNS runs each; kernel time only (time_ms). Took ${total_s}s. Markdown: $OUT/results.md"
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
+echo "median of $RUNS runs each; kernel time only (time_ms). Took ${total_s}s; load average $LOAD0 at start, $LOAD1 at end (2 cores: above ~1 the numbers are noisy)."
+echo "Markdown: $OUT/results.md"
 
 # Markdown copy.
 {
@@ -406,6 +409,7 @@ echo "median of $RUNS runs each; kernel time only (time_ms). Took ${total_s}s. M
   echo "- wasm: $(${CC_WASM%% *} --version | head -1) --target=wasm32-wasi $KFLAGS"
   if has_rt node; then echo "- node: $("$NODE" --version 2>/dev/null || echo missing)"; fi
   echo "- runs: median of $RUNS; numbers are the kernel's own time_ms (start-up excluded); ratio = runtime / native"
+  echo "- load average: $LOAD0 at start, $LOAD1 at end (${total_s} s); on 2 cores, above ~1 means other work competed"
   echo
   printf '| %s ' "${header[@]}"; echo '|'
   printf '|---'; for _ in "${RT_ARR[@]}"; do printf '|---:'; done; echo '|'

@@ -14,7 +14,7 @@
 #   N passed, N failed[, N skipped]
 # Exit status: 0 when nothing failed, 1 otherwise.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 export BUILD="${BUILD:-build}"
 timeout_s="${SUITE_TIMEOUT:-3600}"
 

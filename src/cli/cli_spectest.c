@@ -200,7 +200,8 @@ static void describe_status(int status, unsigned timeout_s, char *buf, size_t n)
         snprintf(buf, n, "crashed (signal %d, %s)", WTERMSIG(status),
                  strsignal(WTERMSIG(status)));
     else
-        snprintf(buf, n, "runner exited with status %d", WEXITSTATUS(status));
+        snprintf(buf, n, "runner died (exit status %d; sanitizer report on stderr?)",
+                 WEXITSTATUS(status));
 }
 
 /* Runs the file in a child. Returns false when fork/pipe failed. */
@@ -275,7 +276,7 @@ static void run_file_forked(const char *path, const spec_opts *o, tally *t)
         describe_status(status, o->timeout_s, desc, sizeof desc);
         if (t->finished || t->inflight == 0) {
             char msg[192];
-            snprintf(msg, sizeof msg, "%s outside any command (sanitizer report above?)", desc);
+            snprintf(msg, sizeof msg, "%s outside any command", desc);
             tally_add_fail(t, 0, msg);
             return;
         }

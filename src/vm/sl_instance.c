@@ -159,7 +159,9 @@ instance_alloc(const sl_module *m, sl_engine *engine, const sl_instance_config *
     inst->elem_values = zalloc(m->n_elems, sizeof *inst->elem_values);
     inst->elem_sizes = zalloc(m->n_elems, sizeof *inst->elem_sizes);
     inst->data_dropped = zalloc(m->n_datas, sizeof *inst->data_dropped);
-    inst->deps = zalloc(m->n_imports, sizeof *inst->deps);
+    /* Up to two per import: the exporter, and the function's own instance
+     * when the exporter re-exports an imported function. */
+    inst->deps = zalloc(2 * (size_t)m->n_imports, sizeof *inst->deps);
     if (!inst->funcs || !inst->own_funcs || !inst->tables || !inst->mems || !inst->globals ||
         !inst->elem_values || !inst->elem_sizes || !inst->data_dropped || !inst->deps) {
         sl__instance_release(inst);
@@ -280,7 +282,7 @@ add_dep(sl_instance *inst, sl_instance *dep)
     for (uint32_t i = 0; i < inst->n_deps; i++)
         if (inst->deps[i] == dep)
             return;
-    /* deps has room for one per import, and each import adds at most one. */
+    /* deps has room for two per import, and each import adds at most two. */
     dep->refs++;
     inst->deps[inst->n_deps++] = dep;
 }

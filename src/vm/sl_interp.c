@@ -78,6 +78,59 @@
     } while (0)
 
 static sl_memory no_memory;
+
+/* -DSL_PROFILE_OPS (with -DSL_DISPATCH_SWITCH) counts executed operations and
+ * pairs of consecutive operations, printed at exit: the data behind fused
+ * instructions. Handler bodies are unchanged. */
+#ifdef SL_PROFILE_OPS
+#include <stdio.h>
+static uint64_t profile_ops[SL_IOP_COUNT_], profile_pairs[SL_IOP_COUNT_][SL_IOP_COUNT_];
+static _Thread_local sl_iop profile_prev;
+static const char *const profile_names[] = {
+#define SL_N_(code, id, ...) #id,
+#define SL_UNOP SL_N_
+#define SL_BINOP SL_N_
+#define SL_LOAD SL_N_
+#define SL_STORE SL_N_
+#include "sl_ops.def"
+#undef SL_N_
+#define SL_N_(id, n) #id,
+    SL_IOPS_SPECIAL(SL_N_)
+#undef SL_N_
+};
+static void
+profile_dump(void)
+{
+    uint64_t total = 0;
+    for (int i = 0; i < SL_IOP_COUNT_; i++)
+        total += profile_ops[i];
+    fprintf(stderr, "ops executed: %llu\n", (unsigned long long)total);
+    for (int n = 0; n < 40; n++) { /* top pairs, selection by repeated max */
+        uint64_t best = 0;
+        int bi = 0, bj = 0;
+        for (int i = 0; i < SL_IOP_COUNT_; i++)
+            for (int j = 0; j < SL_IOP_COUNT_; j++)
+                if (profile_pairs[i][j] > best)
+                    best = profile_pairs[i][j], bi = i, bj = j;
+        if (!best)
+            break;
+        fprintf(stderr, "%6.2f%% %s -> %s\n", 100.0 * (double)best / (double)total,
+                profile_names[bi], profile_names[bj]);
+        profile_pairs[bi][bj] = 0;
+    }
+}
+#define SL_PROFILE_COUNT(op)                                                   \
+    do {                                                                       \
+        static int registered_;                                                \
+        if (!registered_++)                                                    \
+            atexit(profile_dump);                                              \
+        profile_ops[op]++;                                                     \
+        profile_pairs[profile_prev][op]++;                                     \
+        profile_prev = (op);                                                   \
+    } while (0)
+#else
+#define SL_PROFILE_COUNT(op) ((void)0)
+#endif
 #ifndef SL_DISPATCH_SWITCH
 static const void *handler_table[SL_IOP_COUNT_];
 static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
@@ -143,6 +196,7 @@ sl__interp_run(sl__exec *ex, sl_func *f, sl_val *fp, const sl_val *stack_end, ui
 
 #ifdef SL_DISPATCH_SWITCH
 dispatch:
+    SL_PROFILE_COUNT((sl_iop)pc->u64);
     switch ((sl_iop)pc->u64) {
 #endif
 
@@ -446,7 +500,8 @@ enter:
     code = callee->code;
     memset(fp + code->n_param_slots, 0,
            (size_t)(code->n_local_slots - code->n_param_slots) * sizeof(sl_val));
-    memcpy(fp + code->const_base, code->consts, (size_t)code->n_consts * sizeof(sl_val));
+    if (code->n_consts)
+        memcpy(fp + code->const_base, code->consts, (size_t)code->n_consts * sizeof(sl_val));
     if (callee->inst != inst) {
         inst = callee->inst;
         RELOAD_MEM();

@@ -420,8 +420,6 @@ push_ctrl(lower *L, uint8_t kind, const uint8_t *params, uint32_t np, const uint
     *c = (ctrl){.kind = kind, .params = params, .n_params = np, .results = results,
                 .n_results = nr, .height = L->n_vs, .fixups = -1, .else_fixup = -1,
                 .single = single};
-    if (nr == 1 && results == NULL)
-        c->results = &c->single;
     return true;
 }
 
@@ -433,6 +431,14 @@ set_unreachable(lower *L)
     c->unreachable = true;
 }
 
+/* A one-value block type is stored in the frame itself, so read it through
+ * here: the control stack may move when it grows. */
+static const uint8_t *
+ctrl_results(const ctrl *c)
+{
+    return c->results ? c->results : &c->single;
+}
+
 static const uint8_t *
 label_types(ctrl *c, uint32_t *n)
 {
@@ -441,7 +447,7 @@ label_types(ctrl *c, uint32_t *n)
         return c->params;
     }
     *n = c->n_results;
-    return c->results;
+    return ctrl_results(c);
 }
 
 /* Canonical slot of the first value a branch to c carries. */

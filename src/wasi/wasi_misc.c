@@ -14,7 +14,8 @@
  * Not real:  proc_raise → ENOSYS. sock_* → EBADF for a closed fd, else
  *            ENOTSUP (a context never holds sockets).
  * Blocking:  poll_oneoff sleeps in the host; sl_instance_interrupt cannot
- *            cut a sleep short (the embedder's timeout fires after it).
+ *            cut a sleep short (the embedder's timeout fires after it). It
+ *            takes at most 65536 subscriptions per call (else EINVAL).
  * wasi_unstable: poll_oneoff has a preview0 variant (56-byte subscription
  *            whose clock record starts with an extra u64 identifier).
  */
@@ -168,6 +169,8 @@ static int random_get(wasi_ctx *ctx, sl_instance *inst, const sl_val *a)
 
 /* ---- poll_oneoff ------------------------------------------------------------------- */
 
+#define MAX_SUBSCRIPTIONS 65536
+
 struct sub {
     uint64_t userdata;
     uint8_t type;      /* WASI_EVENT_* */
@@ -271,9 +274,10 @@ static int poll_impl(wasi_ctx *ctx, sl_instance *inst, const sl_val *a, bool pre
         !sl_mem_slice(inst, wasi__u32(a[0]), (uint64_t)n * sub_size, &in) ||
         !sl_mem_slice(inst, wasi__u32(a[1]), (uint64_t)n * WASI_EVENT_SIZE, &out))
         return WASI_EFAULT;
-    if (n == 0)
+    /* Zero subscriptions would wait forever; a huge count would make the
+     * host allocate in proportion to guest memory. */
+    if (n == 0 || n > MAX_SUBSCRIPTIONS)
         return WASI_EINVAL;
-    /* n is bounded by guest memory (n * 48 bytes of it were just checked). */
     struct sub *subs = malloc(n * sizeof *subs);
     struct pollfd *pfds = malloc(n * sizeof *pfds);
     if (!subs || !pfds) {

@@ -10,7 +10,7 @@
 # UNIT_TIMEOUT seconds (default 300) or prints no count line counts as 1
 # failure. Last line: "unit: N passed, N failed".
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD="${BUILD:-build}"
 CC="${CC:-cc}"
 SAN="${SAN:-}"

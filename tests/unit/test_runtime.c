@@ -7,24 +7,19 @@
  *           sl_linker.c sl_instance.c.
  * Not here: decoding (modules are built by hand below), executing wasm code
  *           (only host functions are called), the SIGSEGV handler.
- * Stubs:    sl__invoke, sl__functype_equal and sl__diag are defined weak
- *           here, so the test links with or without the interpreter and the
- *           decoder; when libsluice.a provides them, the real ones win.
- * Build:    (from the repository root; add -DSL_MEMCHECK_EXPLICIT for the
- *           explicit-bounds-check build, CC=clang works too)
- *   cc -std=c11 -D_GNU_SOURCE -g -Wall -Wextra -Wno-unused-parameter \
- *      -Iinclude -Isrc/util -Isrc/vm tests/unit/test_runtime.c \
- *      src/vm/sl_engine.c src/vm/sl_trap.c src/vm/sl_memory.c \
- *      src/vm/sl_table.c src/vm/sl_linker.c src/vm/sl_instance.c \
- *      -o build/test_runtime -lpthread && build/test_runtime
- *   or, once the library links, against it: ... tests/unit/test_runtime.c
- *      build/libsluice.a -lm -lpthread
+ * Build:    tests/unit/suite.sh builds it against $BUILD/libsluice.a (make
+ *           test, test-check, test-asan). By hand, from the repository root
+ *           (add -DSL_MEMCHECK_EXPLICIT and use build-check/ for the
+ *           explicit-bounds-check build; CC=clang works too):
+ *   make build/libsluice.a && cc -std=c11 -D_GNU_SOURCE -g -Wall -Wextra \
+ *      -Wno-unused-parameter -Iinclude -Isrc/util -Isrc/vm \
+ *      tests/unit/test_runtime.c build/libsluice.a -lm -lpthread \
+ *      -o build/test_runtime && build/test_runtime
  * Output:   "ok - NAME" / "not ok - NAME" lines, then "N passed, N failed".
  */
 #include "sl_linker.h"
 
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,38 +36,6 @@ check(int cond, const char *name)
         n_pass++;
     else
         n_fail++;
-}
-
-/* ---- weak stubs for the parts written elsewhere ------------------------------ */
-
-__attribute__((weak)) sl_trap *
-sl__invoke(sl_func *f, sl_val *args_results)
-{
-    if (f->host)
-        return f->host(f->inst, args_results, f->user);
-    return sl_trap_new(SL_TRAP_UNREACHABLE, NULL); /* no interpreter here */
-}
-
-__attribute__((weak)) bool
-sl__functype_equal(const sl_functype *a, const sl_functype *b)
-{
-    return a->n_params == b->n_params && a->n_results == b->n_results &&
-           !memcmp(a->types, b->types, a->n_params + a->n_results);
-}
-
-__attribute__((weak)) sl_err
-sl__diag(sl_diag *diag, sl_err err, size_t offset, const char *fmt, ...)
-{
-    if (diag) {
-        va_list ap;
-        va_start(ap, fmt);
-        diag->err = err;
-        diag->offset = offset;
-        diag->func = UINT32_MAX;
-        vsnprintf(diag->msg, sizeof diag->msg, fmt, ap);
-        va_end(ap);
-    }
-    return err;
 }
 
 /* ---- engine and traps ------------------------------------------------------------ */
@@ -500,6 +463,21 @@ static sl_functype types[] = {
     {.n_params = 1, .n_results = 0, .types = ty_R_v, .n_param_slots = 1},
 };
 
+/* Hand-built types need the structural hash the decoder computes (type
+ * equality compares it); take it from linker functions of the same types. */
+static void
+hash_types(sl_engine *e)
+{
+    static const char *sigs[] = {":", "ii:i", "R:"};
+    sl_linker *l = sl_linker_new(e);
+    for (int i = 0; i < 3; i++) {
+        sl_linker_define_func(l, "t", sigs[i], sigs[i], host_nop, NULL);
+        sl_func *f = lookup_func(l, "t", sigs[i]);
+        types[i].hash = f ? f->type->hash : 0;
+    }
+    sl_linker_free(l);
+}
+
 static sl_constexpr
 c_i32(int32_t v)
 {
@@ -755,6 +733,9 @@ test_instantiate_ok(sl_engine *e)
     m2.mems = &mt;
     m2.n_globals = 1;
     m2.global_types = &gt;
+    sl_export reexp = {.name = "f1again", .kind = SL_EXTERN_FUNC, .index = 0};
+    m2.exports = &reexp;
+    m2.n_exports = 1;
     sl_instance *i2 = NULL;
     err = sl_instantiate(l, &m2, NULL, &i2, &d, &t);
     check(err == SL_OK && i2 && i2->n_deps == 1 && i2->deps[0] == inst && inst->refs == 3 &&
@@ -762,9 +743,23 @@ test_instantiate_ok(sl_engine *e)
           "instantiate: imports from a registered instance keep it alive");
     if (err)
         printf("# %s\n", d.msg);
+    /* A re-exported import: one import, two instances to keep alive. */
+    sl_import imp3 = {.module = "B", .name = "f1again", .kind = SL_EXTERN_FUNC, .type_index = 0};
+    uint32_t ft3 = 0;
+    sl_module m3 = {.engine = e, .types = types, .n_types = 3, .imports = &imp3, .n_imports = 1,
+                    .n_func_imports = 1, .n_funcs = 1, .func_types = &ft3};
+    sl_instance *i3 = NULL;
+    err = i2 ? sl_linker_define_instance(l, "B", i2) : SL_ERR_ARG;
+    if (!err)
+        err = sl_instantiate(l, &m3, NULL, &i3, &d, &t);
+    check(err == SL_OK && i3 && i3->funcs[0] == inst->funcs[1] && i3->n_deps == 2 &&
+              ((i3->deps[0] == inst && i3->deps[1] == i2) ||
+               (i3->deps[0] == i2 && i3->deps[1] == inst)),
+          "instantiate: re-exported function references both instances");
     sl_instance_free(inst); /* the embedder's reference; linker and i2 keep it */
     check(i2 && i2->globals[0]->val.i32 == 9 && i2->mem0->base[7] == 'x',
           "instance: usable after the exporter's owner freed it");
+    sl_instance_free(i3);
     sl_instance_free(i2);
     sl_linker_free(l);
 }
@@ -1024,6 +1019,7 @@ main(void)
     test_tables();
     sl_engine *e = sl_engine_new(NULL);
     test_linker(e);
+    hash_types(e);
     test_instantiate_ok(e);
     test_link_errors(e);
     test_instantiate_limits(e);

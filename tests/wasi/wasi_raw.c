@@ -50,6 +50,9 @@ int main(void)
     __wasi_size_t n;
     __wasi_fd_t fd, fd2;
 
+    /* Our own raw fd_write calls interleave with printf: keep lines whole. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
     /* stdio */
     expect(__wasi_fd_fdstat_get(1, &fs), 0, "fdstat of stdout");
     check(fs.fs_filetype != __WASI_FILETYPE_CHARACTER_DEVICE, "stdout is not a char device");

@@ -9,7 +9,7 @@
 # wast2json rejects, or a run that prints no count line, is 1 failure.
 # Last line: "wast: N passed, N failed, N skipped".
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD="${BUILD:-build}"
 out="$BUILD/tests/wast"
 sluice="$BUILD/sluice"
