@@ -9,9 +9,9 @@
  *            from the whole input, not from a window of the declared size:
  *            reading past the declared size is found afterwards ("section size
  *            mismatch"), running off the input is "unexpected end of section
- *            or function", and lengths are checked against what is left of the
- *            input ("length out of bounds"). That is what makes every message
- *            the one the official test suite expects.
+ *            or function", and lengths are checked against the input
+ *            ("length out of bounds"; see sl__dec_len). That is what makes
+ *            every message the one the official test suite expects.
  * Errors:    structural problems return SL_ERR_MALFORMED at once through
  *            d->diag. Validation problems are noted in d->deferred (the first
  *            one wins) and decoding goes on, so a module that is both invalid
@@ -27,9 +27,10 @@
 #include <stddef.h>
 
 #define SL_MSG_END "unexpected end of section or function"
-/* Section out of order or repeated. The spec interpreter said "junk after
- * last section" until 2023 and "unexpected content after last section" since;
- * this message starts with the new wording and contains the old one. */
+/* Section out of order or repeated. Older spec interpreters (and the 2.0-era
+ * test suite) say "junk after last section", current ones "unexpected content
+ * after last section"; this message starts with the new wording and contains
+ * the old one, so either suite's substring check passes. */
 #define SL_MSG_JUNK "unexpected content after last section (junk after last section)"
 
 /* Declared locals per function beyond which we refuse a body (SL_ERR_LIMIT).

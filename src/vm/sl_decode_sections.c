@@ -177,8 +177,8 @@ sl__dec_import_section(sl_dec *d)
         sl_import *im = &imports[i];
         if (i >= n_alloc)
             return sl__dec_fail(d, d->len, SL_MSG_END);
-        if ((r = sl__dec_name(d, &im->module, NULL, NULL)) ||
-            (r = sl__dec_name(d, &im->name, NULL, NULL)) || (r = dec_import_desc(d, im)))
+        if ((r = sl__dec_name(d, &im->module, NULL, &im->module_len)) ||
+            (r = sl__dec_name(d, &im->name, NULL, &im->name_len)) || (r = dec_import_desc(d, im)))
             return r;
         m->n_func_imports += im->kind == SL_EXTERN_FUNC;
         m->n_table_imports += im->kind == SL_EXTERN_TABLE;
@@ -378,7 +378,8 @@ dec_export(sl_dec *d, sl_export *e, export_key *key)
 {
     uint8_t kind = 0;
     key->at = d->pos;
-    sl_err r = sl__dec_name(d, &e->name, NULL, &key->len);
+    sl_err r = sl__dec_name(d, &e->name, NULL, &e->name_len);
+    key->len = e->name_len;
     if (r == SL_OK)
         r = sl__dec_byte(d, &kind);
     if (r)

@@ -70,6 +70,12 @@
 #define RELOAD_AFTER_CALL() ((void)0)
 #endif
 
+#define POLL_INTERRUPT()                                                       \
+    do {                                                                       \
+        if (atomic_load_explicit(interrupt, memory_order_relaxed))             \
+            TRAP(SL_TRAP_INTERRUPTED);                                         \
+    } while (0)
+
 #define RELOAD_MEM()                                                           \
     do {                                                                       \
         mem0 = inst->mem0 ? inst->mem0 : &no_memory;                           \
@@ -86,13 +92,25 @@ static sl_memory no_memory;
 #include <stdio.h>
 static uint64_t profile_ops[SL_IOP_COUNT_], profile_pairs[SL_IOP_COUNT_][SL_IOP_COUNT_];
 static _Thread_local sl_iop profile_prev;
+#define SL_N6_(id) #id, #id "__1", #id "__2", #id "__3", #id "__4", #id "__5",
 static const char *const profile_names[] = {
-#define SL_N_(code, id, ...) #id,
+#define SL_N_(code, id, ...) SL_N6_(id)
 #define SL_UNOP SL_N_
 #define SL_BINOP SL_N_
 #define SL_LOAD SL_N_
 #define SL_STORE SL_N_
 #include "sl_ops.def"
+#undef SL_N_
+#define SL_N_(code, id, ...) SL_N6_(id##_add)
+#define SL_LOAD SL_N_
+#define SL_STORE SL_N_
+#include "sl_ops.def"
+#undef SL_N_
+#define SL_N_(name, op, type, inv) SL_N6_(br_##name) SL_N6_(br_##name##_back)
+    SL_CMP_BRANCHES(SL_N_)
+#undef SL_N_
+#define SL_N_(id) SL_N6_(id)
+    SL_IOPS_FORWARDING(SL_N_)
 #undef SL_N_
 #define SL_N_(id, n) #id,
     SL_IOPS_SPECIAL(SL_N_)
@@ -162,13 +180,11 @@ sl__interp_run(sl__exec *ex, sl_func *f, sl_val *fp, const sl_val *stack_end, ui
 {
 #ifndef SL_DISPATCH_SWITCH
     if (f == NULL) { /* fill the handler table (run_init) */
-#define SL_H_(code, id, ...) handler_table[SL_IOP_##id] = &&L_##id;
-#define SL_UNOP SL_H_
-#define SL_BINOP SL_H_
-#define SL_LOAD SL_H_
-#define SL_STORE SL_H_
-#include "sl_ops.def"
-#undef SL_H_
+        for (int i = 0; i < SL_IOP_COUNT_; i++) /* variants no family uses */
+            handler_table[i] = &&L_bad_variant;
+#define SL_FWD_TABLE
+#include "sl_interp_fwd.inc"
+#undef SL_FWD_TABLE
 #define SL_H_(id, n) handler_table[SL_IOP_##id] = &&L_##id;
         SL_IOPS_SPECIAL(SL_H_)
 #undef SL_H_
@@ -188,6 +204,7 @@ sl__interp_run(sl__exec *ex, sl_func *f, sl_val *fp, const sl_val *stack_end, ui
     sl_trap *trap = NULL;
     sl_func *callee = f;
     sl_val *newfp = fp;
+    uint64_t acc = 0; /* the accumulator of the forwarding variants */
     (void)mem_size;
 
     RELOAD_MEM();
@@ -200,90 +217,36 @@ dispatch:
     switch ((sl_iop)pc->u64) {
 #endif
 
-    /* ---- generated: numeric, loads, stores ---- */
-#define SL_UNOP(c, id, text, TA, TR, body)                                     \
-    CASE(id)                                                                   \
-    {                                                                          \
-        CT_##TA a = GET_##TA(OP(0));                                           \
-        CT_##TR r;                                                             \
-        body;                                                                  \
-        SET_##TR(OP(1), r);                                                    \
-        NEXT(2);                                                               \
-    }
-#define SL_BINOP(c, id, text, TA, TR, body)                                    \
-    CASE(id)                                                                   \
-    {                                                                          \
-        CT_##TA a = GET_##TA(OP(0));                                           \
-        CT_##TA b = GET_##TA(OP(1));                                           \
-        CT_##TR r;                                                             \
-        body;                                                                  \
-        SET_##TR(OP(2), r);                                                    \
-        NEXT(3);                                                               \
-    }
-#define SL_LOAD(c, id, text, T, CTYPE, ALIGN)                                  \
-    CASE(id)                                                                   \
-    {                                                                          \
-        uint64_t ea = (uint64_t)GET_I32(OP(0)) + OP(2);                        \
-        CTYPE v;                                                               \
-        CHECK_MEM(ea, sizeof v);                                               \
-        memcpy(&v, mem + ea, sizeof v);                                        \
-        SET_##T(OP(1), (CT_##T)v);                                             \
-        NEXT(3);                                                               \
-    }
-#define SL_STORE(c, id, text, T, CTYPE, ALIGN)                                 \
-    CASE(id)                                                                   \
-    {                                                                          \
-        uint64_t ea = (uint64_t)GET_I32(OP(0)) + OP(2);                        \
-        CTYPE v = (CTYPE)GET_##T(OP(1));                                       \
-        CHECK_MEM(ea, sizeof v);                                               \
-        memcpy(mem + ea, &v, sizeof v);                                        \
-        NEXT(3);                                                               \
-    }
-#include "sl_ops.def"
+    /* ---- forwarding families: numeric, loads, stores, branches, move ---- */
+#include "sl_interp_fwd.inc"
 
     /* ---- data movement and control ---- */
-    CASE(move)
-    {
-        fp[OP(1)] = fp[OP(0)];
-        NEXT(2);
-    }
     CASE(br)
     {
         pc += (int32_t)OP(0);
         NEXT(0);
     }
-    CASE(br_if)
-    {
-        if (fp[OP(0)].i32) {
-            pc += (int32_t)OP(1);
-            NEXT(0);
-        }
-        NEXT(2);
-    }
-    CASE(br_unless)
-    {
-        if (!fp[OP(0)].i32) {
-            pc += (int32_t)OP(1);
-            NEXT(0);
-        }
-        NEXT(2);
-    }
     CASE(br_table)
     {
         uint32_t i = GET_I32(OP(0)), n = OP(1);
+        POLL_INTERRUPT(); /* a br_table may target a loop header */
         pc += (int32_t)OP(2 + (i < n ? i : n));
         NEXT(0);
     }
-    CASE(loop_check)
+    CASE(br_back)
     {
-        if (atomic_load_explicit(interrupt, memory_order_relaxed))
-            TRAP(SL_TRAP_INTERRUPTED);
-        NEXT(1);
+        POLL_INTERRUPT();
+        pc += (int32_t)OP(0);
+        NEXT(0);
     }
     CASE(unreachable)
     {
         TRAP(SL_TRAP_UNREACHABLE);
     }
+#ifndef SL_DISPATCH_SWITCH
+L_bad_variant: /* never emitted by the lowerer */
+    TRAP(SL_TRAP_UNREACHABLE);
+#endif
     CASE(select)
     {
         fp[OP(3)] = fp[OP(0)].i32 ? fp[OP(1)] : fp[OP(2)];
@@ -476,8 +439,7 @@ dispatch:
 #endif
 
 call:
-    if (atomic_load_explicit(interrupt, memory_order_relaxed))
-        TRAP(SL_TRAP_INTERRUPTED);
+    POLL_INTERRUPT();
     if (callee->host) {
         ex->top = fp + code->frame_slots;
         trap = callee->host(inst, newfp, callee->user);
@@ -498,10 +460,12 @@ enter:
     }
     fp = newfp;
     code = callee->code;
-    memset(fp + code->n_param_slots, 0,
-           (size_t)(code->n_local_slots - code->n_param_slots) * sizeof(sl_val));
-    if (code->n_consts)
-        memcpy(fp + code->const_base, code->consts, (size_t)code->n_consts * sizeof(sl_val));
+    /* Zero the locals and copy the constants: usually a handful of slots, so
+     * plain loops beat calls to memset/memcpy here. */
+    for (uint32_t i = code->n_param_slots; i < code->n_local_slots; i++)
+        fp[i].bits = 0;
+    for (uint32_t i = 0; i < code->n_consts; i++)
+        fp[code->const_base + i].bits = code->consts[i];
     if (callee->inst != inst) {
         inst = callee->inst;
         RELOAD_MEM();

@@ -32,6 +32,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* For every operation of a forwarding family (sl_lower.h): its variant, how
+ * many leading sources may come from the accumulator, and whether it has a
+ * destination that may go there. Zero for every other operation. */
+typedef struct fwd_info {
+    uint8_t variant, n_srcs, has_dst;
+} fwd_info;
+
+#define FWD6_(id, ns, hd)                                                      \
+    [SL_IOP_##id] = {0, ns, hd}, [SL_IOP_##id##__1] = {1, ns, hd},             \
+    [SL_IOP_##id##__2] = {2, ns, hd}, [SL_IOP_##id##__3] = {3, ns, hd},        \
+    [SL_IOP_##id##__4] = {4, ns, hd}, [SL_IOP_##id##__5] = {5, ns, hd},
+
+static const fwd_info fwd_table[SL_IOP_COUNT_] = {
+#define SL_UNOP(c, id, ...) FWD6_(id, 1, 1)
+#define SL_BINOP(c, id, ...) FWD6_(id, 2, 1)
+#define SL_LOAD(c, id, ...) FWD6_(id, 1, 1) FWD6_(id##_add, 2, 1)
+#define SL_STORE(c, id, ...) FWD6_(id, 2, 0) FWD6_(id##_add, 2, 0)
+#include "sl_ops.def"
+#define SL_FWD_CMPBR_(name, op, type, inv) FWD6_(br_##name, 2, 0) FWD6_(br_##name##_back, 2, 0)
+    SL_CMP_BRANCHES(SL_FWD_CMPBR_)
+#undef SL_FWD_CMPBR_
+#define SL_FWD_OTHER_(id) FWD6_(id, 1, 0)
+    SL_IOPS_FORWARDING(SL_FWD_OTHER_)
+#undef SL_FWD_OTHER_
+};
+#undef FWD6_
+
 #define TAG_STACK 0x80000000u
 #define TAG_CONST 0x40000000u
 #define SLOT_MASK 0x3FFFFFFFu
@@ -84,6 +111,7 @@ typedef struct lower {
     uint32_t n_code, cap_code;
     uint32_t last_dst;  /* u32 index of the last instruction's destination, or 0 */
     uint32_t last_instr; /* first cell of the last instruction emitted */
+    sl_iop last_op;      /* and its operation */
     uint32_t *relocs;
     uint32_t n_relocs, cap_relocs;
     fixup *fixups;
@@ -208,6 +236,7 @@ emit(lower *L, sl_iop op, uint32_t n_operands, uint32_t *at)
     TRY(GROW(L, L->code, L->cap_code, L->n_code + n));
     *at = L->n_code;
     L->last_instr = L->n_code;
+    L->last_op = op;
     L->code[L->n_code] = sl__interp_op_cell(op);
     memset(L->code + L->n_code + 1, 0, (n - 1) * sizeof(sl_cell));
     L->n_code += n;
@@ -494,6 +523,21 @@ read_blocktype(lower *L, const uint8_t **params, uint32_t *np, const uint8_t **r
     return true;
 }
 
+/* When entry e is the value the last instruction just wrote to its
+ * canonical slot, makes that instruction write it to `slot` instead (a
+ * local, a result slot, a label's slot) and returns true. The caller must
+ * not need e's canonical slot any more. */
+static bool
+retarget_last(lower *L, const ventry *e, uint32_t slot)
+{
+    uint32_t *code32 = (uint32_t *)L->code;
+    if (!L->last_dst || e->slot != (TAG_STACK | e->canon) || code32[L->last_dst] != e->slot)
+        return false;
+    code32[L->last_dst] = slot;
+    L->last_dst = 0;
+    return true;
+}
+
 /* Moves the top n values to the slots a branch to c expects. */
 static bool
 branch_moves(lower *L, ctrl *c, uint32_t n)
@@ -527,6 +571,8 @@ emit_return(lower *L)
         for (uint32_t i = L->n_vs - nr; i < L->n_vs; i++)
             if (!(L->vs[i].slot & (TAG_STACK | TAG_CONST)))
                 TRY(materialize(L, i));
+    if (nr == 1 && retarget_last(L, &L->vs[L->n_vs - 1], 0))
+        return emit(L, SL_IOP_return, 0, &at);
     uint32_t dst = 0;
     for (uint32_t i = L->n_vs - nr; i < L->n_vs; i++) {
         TRY(emit_move(L, L->vs[i].slot, dst));
@@ -542,11 +588,12 @@ emit_jump(lower *L, ctrl *c)
     uint32_t at;
     if (c->kind == K_FUNC)
         return emit_return(L);
-    TRY(emit(L, SL_IOP_br, 1, &at));
     if (c->kind == K_LOOP) {
+        TRY(emit(L, SL_IOP_br_back, 1, &at));
         opnds(L, at)[0] = c->loop_pc - at;
         return true;
     }
+    TRY(emit(L, SL_IOP_br, 1, &at));
     return add_fixup(L, &c->fixups, at, 0);
 }
 

@@ -27,12 +27,9 @@
 #include "sl_module.h"
 
 #define SL_IOPS_SPECIAL(X)                                                     \
-    X(move, 2)          /* s, d */                                             \
     X(br, 1)            /* off */                                              \
-    X(br_if, 2)         /* cond, off: jump when cond != 0 */                   \
-    X(br_unless, 2)     /* cond, off: jump when cond == 0 */                   \
     X(br_table, 2)      /* idx, n, then n+1 offsets (last = default) */        \
-    X(loop_check, 0)    /* loop header: interrupt check */                     \
+    X(br_back, 1)       /* br to a loop header: polls the interrupt flag */    \
     X(call, 2)          /* func, arg_base */                                   \
     X(call_indirect, 4) /* type, arg_base, elem slot, table */                 \
     X(return, 0)                                                               \
@@ -57,14 +54,64 @@
     X(ref_is_null, 2)   /* s, d */                                             \
     X(ref_func, 2)      /* d, func */
 
+/* Fused i32 compare + conditional branch: (a, b, off), jump when a OP b.
+ * `_back` variants target a loop header and poll the interrupt flag. Each
+ * row: name, C operator, C type, name of the inverse comparison. */
+#define SL_CMP_BRANCHES(X)                                                     \
+    X(eq, ==, uint32_t, ne)                                                    \
+    X(ne, !=, uint32_t, eq)                                                    \
+    X(lt_s, <, int32_t, ge_s)                                                  \
+    X(lt_u, <, uint32_t, ge_u)                                                 \
+    X(gt_s, >, int32_t, le_s)                                                  \
+    X(gt_u, >, uint32_t, le_u)                                                 \
+    X(le_s, <=, int32_t, gt_s)                                                 \
+    X(le_u, <=, uint32_t, gt_u)                                                \
+    X(ge_s, >=, int32_t, lt_s)                                                 \
+    X(ge_u, >=, uint32_t, lt_u)
+
+/* Forwarding families. The value an instruction computes is usually
+ * consumed by the very next one; then the producer writes it to a register
+ * (the accumulator) instead of its slot and the consumer reads it from
+ * there. Every operation of a family therefore exists in six variants with
+ * the same operand layout, numbered consecutively:
+ *     v0 all operands in slots        v3 destination = accumulator
+ *     v1 source 0 = accumulator       v4 source 0 and destination
+ *     v2 source 1 = accumulator       v5 source 1 and destination
+ * Only integer (i32/i64) values travel through the accumulator; variants a
+ * family cannot use (a float source, a store's destination) stay unused.
+ * Families beyond sl_ops.def's numeric, load and store operations: */
+#define SL_IOPS_FORWARDING(X)                                                  \
+    X(move)           /* s, d */                                               \
+    X(br_if)          /* cond, off: jump when cond != 0 */                     \
+    X(br_unless)      /* cond, off: jump when cond == 0 */                     \
+    X(br_if_back)     /* the same, to a loop header: polls interrupts */       \
+    X(br_unless_back)
+
+#define SL_V6_(id)                                                             \
+    SL_IOP_##id, SL_IOP_##id##__1, SL_IOP_##id##__2, SL_IOP_##id##__3,         \
+        SL_IOP_##id##__4, SL_IOP_##id##__5,
+
 typedef enum sl_iop {
-#define SL_IOP_NUM_(code, id, ...) SL_IOP_##id,
+#define SL_IOP_NUM_(code, id, ...) SL_V6_(id)
 #define SL_UNOP SL_IOP_NUM_
 #define SL_BINOP SL_IOP_NUM_
 #define SL_LOAD SL_IOP_NUM_
 #define SL_STORE SL_IOP_NUM_
 #include "sl_ops.def"
 #undef SL_IOP_NUM_
+    /* Loads and stores whose address is an i32.add of two operands:
+     * (a, b, d, offset) and (a, b, val, offset). */
+#define SL_IOP_MEMADD_(code, id, ...) SL_V6_(id##_add)
+#define SL_LOAD SL_IOP_MEMADD_
+#define SL_STORE SL_IOP_MEMADD_
+#include "sl_ops.def"
+#undef SL_IOP_MEMADD_
+#define SL_IOP_CMPBR_(name, op, type, inv) SL_V6_(br_##name) SL_V6_(br_##name##_back)
+    SL_CMP_BRANCHES(SL_IOP_CMPBR_)
+#undef SL_IOP_CMPBR_
+#define SL_IOP_FWD_(id) SL_V6_(id)
+    SL_IOPS_FORWARDING(SL_IOP_FWD_)
+#undef SL_IOP_FWD_
 #define SL_IOP_SPECIAL_(id, n) SL_IOP_##id,
     SL_IOPS_SPECIAL(SL_IOP_SPECIAL_)
 #undef SL_IOP_SPECIAL_

@@ -87,12 +87,16 @@ typedef struct sl_import {
     sl_tabletype table;   /* TABLE */
     sl_memtype mem;       /* MEMORY */
     sl_globaltype global; /* GLOBAL */
+    /* Byte lengths of module and name: names may contain NUL bytes and are
+     * compared byte for byte (memcmp over these lengths, not strcmp). */
+    uint32_t module_len, name_len;
 } sl_import;
 
 typedef struct sl_export {
     char *name;
     sl_externkind kind;
     uint32_t index; /* in the kind's index space (imports first) */
+    uint32_t name_len; /* byte length of name (it may contain NUL bytes) */
 } sl_export;
 
 typedef struct sl_global_def {

@@ -853,10 +853,12 @@ check_rich_funcs(const sl_module *m)
           "rich: locals");
     int bodies = 1;
     for (int i = 0; i < 4; i++)
-        bodies = bodies && f[i].body_len > 0 && f[i].body_offset + f[i].body_len <= sizeof rich_wasm &&
+        bodies = bodies && f[i].body_len > 0 &&
+                 f[i].body_offset + f[i].body_len <= sizeof rich_wasm &&
                  rich_wasm[f[i].body_offset + f[i].body_len - 1] == 0x0b;
     /* $b's body is local.get 0, end: 0x20 0x00 0x0b */
-    bodies = bodies && f[1].body_len == 3 && memcmp(rich_wasm + f[1].body_offset, "\x20\x00\x0b", 3) == 0;
+    bodies = bodies && f[1].body_len == 3 &&
+             memcmp(rich_wasm + f[1].body_offset, "\x20\x00\x0b", 3) == 0;
     check(bodies, "rich: body offsets cover the expression up to its end");
     check(m->has_start && m->start == 1, "rich: start");
 }
@@ -995,7 +997,8 @@ test_lower_failure(void)
     sl_diag d;
     stub_calls = 0;
     sl_err err = decode((const uint8_t *)bytes, sizeof bytes - 1, &m, &d);
-    check(err != SL_OK && m == NULL && d.func == 1, "lowering failure is reported with its function");
+    check(err != SL_OK && m == NULL && d.func == 1,
+          "lowering failure is reported with its function");
 }
 
 static void
@@ -1070,6 +1073,44 @@ test_adversarial_counts(void)
     free(b);
 }
 
+/* Names are byte strings: "", "\0" and "a\0" are three different names. */
+static void
+test_nul_names(void)
+{
+    static const char three[] = "\0asm\1\0\0\0\1\4\1\140\0\0\3\2\1\0"
+                                "\7\15\3\0\0\0\1\0\0\0\2a\0\0\0" /* "", "\0", "a\0" */
+                                "\12\4\1\2\0\13";
+    static const char same[] = "\0asm\1\0\0\0\1\4\1\140\0\0\3\2\1\0"
+                               "\7\15\2\3a\0b\0\0\3a\0b\0\0" /* "a\0b" twice */
+                               "\12\4\1\2\0\13";
+    static const char differ[] = "\0asm\1\0\0\0\1\4\1\140\0\0\3\2\1\0"
+                                 "\7\15\2\3a\0b\0\0\3a\0c\0\0" /* "a\0b", "a\0c" */
+                                 "\12\4\1\2\0\13";
+    sl_module *m;
+    sl_diag d;
+    sl_err err = decode((const uint8_t *)three, sizeof three - 1, &m, &d);
+    check(err == SL_OK && m->n_exports == 3 && m->exports[0].name_len == 0 &&
+              m->exports[1].name_len == 1 && m->exports[1].name[0] == '\0' &&
+              m->exports[2].name_len == 2 && memcmp(m->exports[2].name, "a\0", 3) == 0,
+          "names: NUL bytes kept, with byte lengths");
+    if (err == SL_OK)
+        sl_module_free(m);
+    err = decode((const uint8_t *)same, sizeof same - 1, &m, &d);
+    check(err == SL_ERR_INVALID && strstr(d.msg, "duplicate export name"),
+          "names: duplicates found past a NUL byte");
+    err = decode((const uint8_t *)differ, sizeof differ - 1, &m, &d);
+    check(err == SL_OK, "names: names differing after a NUL byte are distinct");
+    if (err == SL_OK)
+        sl_module_free(m);
+    /* imports keep their lengths too: (import "m\0" "" (func)) */
+    static const char imp[] = "\0asm\1\0\0\0\1\4\1\140\0\0\2\7\1\2m\0\0\0\0";
+    err = decode((const uint8_t *)imp, sizeof imp - 1, &m, &d);
+    check(err == SL_OK && m->imports[0].module_len == 2 && m->imports[0].name_len == 0,
+          "names: import module/name lengths");
+    if (err == SL_OK)
+        sl_module_free(m);
+}
+
 static void
 test_functype_equal(void)
 {
@@ -1135,6 +1176,7 @@ main(void)
     test_lower_failure();
     test_locals_limit();
     test_name_section_lenient();
+    test_nul_names();
     test_adversarial_counts();
     test_functype_equal();
     test_robustness();

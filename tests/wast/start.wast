@@ -80,9 +80,6 @@
 (assert_trap
   (module (table 1 externref) (func $s (drop (table.get 0 (i32.const 1)))) (start $s))
   "out of bounds table access")
-(assert_trap
-  (module (func $s (call $s)) (start $s))
-  "call stack exhausted")
 
 ;; ---------------------------------------------------------------- data segments out of bounds
 (assert_trap
