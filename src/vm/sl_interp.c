@@ -204,7 +204,9 @@ sl__interp_run(sl__exec *ex, sl_func *f, sl_val *fp, const sl_val *stack_end, ui
     sl_trap *trap = NULL;
     sl_func *callee = f;
     sl_val *newfp = fp;
-    uint64_t acc = 0; /* the accumulator of the forwarding variants */
+    uint64_t acc = 0; /* the accumulators of the forwarding variants */
+    float facc32 = 0;
+    double facc64 = 0;
     (void)mem_size;
 
     RELOAD_MEM();
