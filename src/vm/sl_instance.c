@@ -177,9 +177,11 @@ find_export(const sl_instance *inst, const char *name, sl_externkind kind, uint3
 {
     if (!inst || !name)
         return false;
+    size_t len = strlen(name);
     const sl_module *m = inst->module;
     for (uint32_t i = 0; i < m->n_exports; i++) {
-        if (m->exports[i].kind == kind && !strcmp(m->exports[i].name, name)) {
+        if (m->exports[i].kind == kind && m->exports[i].name_len == len &&
+            !memcmp(m->exports[i].name, name, len)) {
             *index = m->exports[i].index;
             return true;
         }
@@ -326,7 +328,7 @@ resolve_imports(sl_instance *inst, const sl_linker *l, sl_diag *diag)
     for (uint32_t i = 0; i < m->n_imports; i++) {
         const sl_import *imp = &m->imports[i];
         sl_extern x;
-        if (!sl__linker_lookup(l, imp->module, imp->name, &x))
+        if (!sl__linker_lookup(l, imp->module, imp->module_len, imp->name, imp->name_len, &x))
             return sl__diag(diag, SL_ERR_LINK, SIZE_MAX, "unknown import \"%s\".\"%s\"",
                             imp->module, imp->name);
         if (!import_matches(m, imp, &x))

@@ -28,7 +28,8 @@
 #include <string.h>
 
 typedef struct entry {
-    char *module, *name; /* NULL module = empty slot */
+    char *module, *name; /* NULL module = empty slot; names may hold NULs */
+    uint32_t module_len, name_len;
     uint32_t hash;
     sl_extern ext;
 } entry;
@@ -69,29 +70,59 @@ vec_push(ptr_vec *v, void *p)
     return true;
 }
 
+/* A name with its length: Wasm names are UTF-8 and may contain NUL. */
+typedef struct key {
+    const char *module, *name;
+    uint32_t module_len, name_len;
+} key;
+
+static key
+key_of(const char *module, const char *name)
+{
+    return (key){module, name, module ? (uint32_t)strlen(module) : 0,
+                 name ? (uint32_t)strlen(name) : 0};
+}
+
 /* FNV-1a over module, a separator that UTF-8 never contains, and name. */
 static uint32_t
-key_hash(const char *module, const char *name)
+key_hash(key k)
 {
     uint32_t h = 2166136261u;
-    for (const char *p = module; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
+    for (uint32_t i = 0; i < k.module_len; i++)
+        h = (h ^ (uint8_t)k.module[i]) * 16777619u;
     h = (h ^ 0xFFu) * 16777619u;
-    for (const char *p = name; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
+    for (uint32_t i = 0; i < k.name_len; i++)
+        h = (h ^ (uint8_t)k.name[i]) * 16777619u;
     return h;
+}
+
+static bool
+key_is(const entry *e, uint32_t hash, key k)
+{
+    return e->hash == hash && e->module_len == k.module_len && e->name_len == k.name_len &&
+           !memcmp(e->module, k.module, k.module_len) && !memcmp(e->name, k.name, k.name_len);
 }
 
 /* The slot holding module.name, or the empty slot where it would go. */
 static entry *
-find_slot(entry *slots, uint32_t cap, uint32_t hash, const char *module, const char *name)
+find_slot(entry *slots, uint32_t cap, uint32_t hash, key k)
 {
     for (uint32_t i = hash & (cap - 1);; i = (i + 1) & (cap - 1)) {
         entry *e = &slots[i];
-        if (!e->module ||
-            (e->hash == hash && !strcmp(e->module, module) && !strcmp(e->name, name)))
+        if (!e->module || key_is(e, hash, k))
             return e;
     }
+}
+
+static char *
+dup_bytes(const char *p, uint32_t n)
+{
+    char *d = malloc((size_t)n + 1);
+    if (d) {
+        memcpy(d, p, n);
+        d[n] = 0;
+    }
+    return d;
 }
 
 static bool
@@ -106,7 +137,8 @@ rehash(sl_linker *l)
     for (uint32_t i = 0; i < l->cap; i++) {
         entry *e = &l->slots[i];
         if (e->module)
-            *find_slot(slots, cap, e->hash, e->module, e->name) = *e;
+            *find_slot(slots, cap, e->hash,
+                       (key){e->module, e->name, e->module_len, e->name_len}) = *e;
     }
     free(l->slots);
     l->slots = slots;
@@ -134,9 +166,9 @@ extern_release(const sl_extern *x)
 
 /* Binds module.name to x. Takes x's reference, also on failure. */
 static sl_err
-define(sl_linker *l, const char *module, const char *name, sl_extern x)
+define(sl_linker *l, key k, sl_extern x)
 {
-    if (!module || !name) {
+    if (!k.module || !k.name) {
         extern_release(&x);
         return SL_ERR_ARG;
     }
@@ -144,21 +176,22 @@ define(sl_linker *l, const char *module, const char *name, sl_extern x)
         extern_release(&x);
         return SL_ERR_NOMEM;
     }
-    uint32_t hash = key_hash(module, name);
-    entry *e = find_slot(l->slots, l->cap, hash, module, name);
+    uint32_t hash = key_hash(k);
+    entry *e = find_slot(l->slots, l->cap, hash, k);
     if (e->module) {
         extern_release(&e->ext);
         e->ext = x;
         return SL_OK;
     }
-    char *m = strdup(module), *n = strdup(name);
+    char *m = dup_bytes(k.module, k.module_len), *n = dup_bytes(k.name, k.name_len);
     if (!m || !n) {
         free(m);
         free(n);
         extern_release(&x);
         return SL_ERR_NOMEM;
     }
-    *e = (entry){.module = m, .name = n, .hash = hash, .ext = x};
+    *e = (entry){.module = m, .name = n, .module_len = k.module_len, .name_len = k.name_len,
+                 .hash = hash, .ext = x};
     l->n++;
     return SL_OK;
 }
@@ -201,11 +234,13 @@ sl_linker_free(sl_linker *l)
 }
 
 bool
-sl__linker_lookup(const sl_linker *l, const char *module, const char *name, sl_extern *out)
+sl__linker_lookup(const sl_linker *l, const char *module, uint32_t module_len, const char *name,
+                  uint32_t name_len, sl_extern *out)
 {
     if (!l || !l->n || !module || !name)
         return false;
-    const entry *e = find_slot(l->slots, l->cap, key_hash(module, name), module, name);
+    key k = {module, name, module_len, name_len};
+    const entry *e = find_slot(l->slots, l->cap, key_hash(k), k);
     if (!e->module)
         return false;
     *out = e->ext;
@@ -319,7 +354,7 @@ sl_linker_define_func(sl_linker *l, const char *module, const char *name, const 
     strcat(h->func.debug_name, name);
     h->func.host = fn;
     h->func.user = user;
-    return define(l, module, name, (sl_extern){.kind = SL_EXTERN_FUNC, .func = &h->func});
+    return define(l, key_of(module, name), (sl_extern){.kind = SL_EXTERN_FUNC, .func = &h->func});
 }
 
 /* ---- registered instances and host objects --------------------------------- */
@@ -353,7 +388,8 @@ sl_linker_define_instance(sl_linker *l, const char *module, sl_instance *inst)
             e.global->refs++;
             break;
         }
-        sl_err err = define(l, module, x->name, e);
+        key k = {module, x->name, (uint32_t)strlen(module), x->name_len};
+        sl_err err = define(l, k, e);
         if (err)
             return err;
     }
@@ -377,7 +413,7 @@ sl_linker_define_memory(sl_linker *l, const char *module, const char *name, uint
     if (!mem)
         return SL_ERR_NOMEM;
     mem->decl_max = max_pages;
-    return define(l, module, name, (sl_extern){.kind = SL_EXTERN_MEMORY, .mem = mem});
+    return define(l, key_of(module, name), (sl_extern){.kind = SL_EXTERN_MEMORY, .mem = mem});
 }
 
 sl_err
@@ -391,7 +427,7 @@ sl_linker_define_table(sl_linker *l, const char *module, const char *name, sl_va
     sl_table *t = sl__table_new(elem, min, max, (sl_val){.ref = NULL});
     if (!t)
         return SL_ERR_NOMEM;
-    return define(l, module, name, (sl_extern){.kind = SL_EXTERN_TABLE, .table = t});
+    return define(l, key_of(module, name), (sl_extern){.kind = SL_EXTERN_TABLE, .table = t});
 }
 
 sl_err
@@ -403,5 +439,5 @@ sl_linker_define_global(sl_linker *l, const char *module, const char *name, sl_v
     sl_global *g = sl__global_new(type, mutable_, value);
     if (!g)
         return SL_ERR_NOMEM;
-    return define(l, module, name, (sl_extern){.kind = SL_EXTERN_GLOBAL, .global = g});
+    return define(l, key_of(module, name), (sl_extern){.kind = SL_EXTERN_GLOBAL, .global = g});
 }

@@ -26,8 +26,10 @@ typedef struct sl_extern {
     sl_instance *owner; /* the instance that exported it; NULL for host objects */
 } sl_extern;
 
-/* Finds module.name; false when undefined. */
-bool sl__linker_lookup(const sl_linker *l, const char *module, const char *name, sl_extern *out);
+/* Finds module.name (byte strings: Wasm names may contain NUL); false when
+ * undefined. */
+bool sl__linker_lookup(const sl_linker *l, const char *module, uint32_t module_len,
+                       const char *name, uint32_t name_len, sl_extern *out);
 sl_engine *sl__linker_engine(const sl_linker *l);
 /* Takes one reference on inst, dropped by sl_linker_free. Used for an
  * instance whose instantiation trapped after references to its functions

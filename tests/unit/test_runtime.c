@@ -26,6 +26,31 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Hand-built modules below name imports and exports with C strings; the
+ * decoder also records their lengths (names may contain NUL), so fill those
+ * in before instantiating. */
+static sl_err
+instantiate_fixed(sl_linker *l, const sl_module *cm, const sl_instance_config *cfg,
+                  sl_instance **out, sl_diag *d, sl_trap **t)
+{
+    sl_module *m = (sl_module *)cm;
+    for (uint32_t i = 0; m && i < m->n_imports; i++) {
+        m->imports[i].module_len = (uint32_t)strlen(m->imports[i].module);
+        m->imports[i].name_len = (uint32_t)strlen(m->imports[i].name);
+    }
+    for (uint32_t i = 0; m && i < m->n_exports; i++)
+        m->exports[i].name_len = (uint32_t)strlen(m->exports[i].name);
+    return sl_instantiate(l, cm, cfg, out, d, t);
+}
+#define sl_instantiate instantiate_fixed
+
+/* sl__linker_lookup with C-string names. */
+static bool
+lookup(const sl_linker *l, const char *module, const char *name, sl_extern *x)
+{
+    return sl__linker_lookup(l, module, (uint32_t)strlen(module), name, (uint32_t)strlen(name), x);
+}
+
 static int n_pass, n_fail;
 
 static void
@@ -328,7 +353,7 @@ static sl_func *
 lookup_func(sl_linker *l, const char *module, const char *name)
 {
     sl_extern x;
-    return sl__linker_lookup(l, module, name, &x) && x.kind == SL_EXTERN_FUNC ? x.func : NULL;
+    return lookup(l, module, name, &x) && x.kind == SL_EXTERN_FUNC ? x.func : NULL;
 }
 
 static void
@@ -403,11 +428,11 @@ test_linker(sl_engine *e)
 
     sl_extern x;
     check(sl_linker_define_memory(l, "spectest", "memory", 1, 2) == SL_OK &&
-              sl__linker_lookup(l, "spectest", "memory", &x) && x.kind == SL_EXTERN_MEMORY &&
+              lookup(l, "spectest", "memory", &x) && x.kind == SL_EXTERN_MEMORY &&
               x.mem->pages == 1 && x.mem->max_pages == 2 && x.mem->decl_max == 2 && !x.owner,
           "linker: define memory");
     check(sl_linker_define_memory(l, "m", "inf", 0, UINT32_MAX) == SL_OK &&
-              sl__linker_lookup(l, "m", "inf", &x) && x.mem->decl_max == UINT32_MAX &&
+              lookup(l, "m", "inf", &x) && x.mem->decl_max == UINT32_MAX &&
               x.mem->max_pages == 65536,
           "linker: memory without max");
     check(sl_linker_define_memory(l, "m", "bad", 3, 2) == SL_ERR_ARG &&
@@ -415,7 +440,7 @@ test_linker(sl_engine *e)
               sl_linker_define_memory(l, "m", "bad", 0, 65537) == SL_ERR_ARG,
           "linker: bad memory limits");
     check(sl_linker_define_table(l, "spectest", "table", SL_FUNCREF, 10, 20) == SL_OK &&
-              sl__linker_lookup(l, "spectest", "table", &x) && x.kind == SL_EXTERN_TABLE &&
+              lookup(l, "spectest", "table", &x) && x.kind == SL_EXTERN_TABLE &&
               x.table->size == 10 && x.table->max == 20 && x.table->elems[9].ref == NULL,
           "linker: define table");
     check(sl_linker_define_table(l, "m", "bad", SL_I32, 0, 1) == SL_ERR_ARG &&
@@ -423,12 +448,12 @@ test_linker(sl_engine *e)
           "linker: bad tables");
     check(sl_linker_define_global(l, "spectest", "global_i32", SL_I32, false,
                                   (sl_val){.i32 = 666}) == SL_OK &&
-              sl__linker_lookup(l, "spectest", "global_i32", &x) && x.kind == SL_EXTERN_GLOBAL &&
+              lookup(l, "spectest", "global_i32", &x) && x.kind == SL_EXTERN_GLOBAL &&
               sl_global_get(x.global).i32 == 666 && sl_global_type(x.global) == SL_I32 &&
               !sl_global_set(x.global, (sl_val){.i32 = 1}) && x.global->val.i32 == 666,
           "linker: define immutable global");
     check(sl_linker_define_global(l, "m", "g", SL_F64, true, (sl_val){.f64 = 1.5}) == SL_OK &&
-              sl__linker_lookup(l, "m", "g", &x) &&
+              lookup(l, "m", "g", &x) &&
               sl_global_set(x.global, (sl_val){.f64 = 2.5}) && sl_global_get(x.global).f64 == 2.5,
           "linker: mutable global");
     check(sl_linker_define_global(l, "m", "bad", (sl_valtype)0x40, true, (sl_val){0}) ==
@@ -436,7 +461,7 @@ test_linker(sl_engine *e)
           "linker: bad global type");
     /* Replacing a memory entry drops the linker's reference to the old one. */
     check(sl_linker_define_memory(l, "spectest", "memory", 1, 1) == SL_OK &&
-              sl__linker_lookup(l, "spectest", "memory", &x) && x.mem->max_pages == 1,
+              lookup(l, "spectest", "memory", &x) && x.mem->max_pages == 1,
           "linker: memory redefinition");
     sl_linker_free(l);
 
@@ -447,7 +472,7 @@ test_linker(sl_engine *e)
               sl_linker_define_table(l, "m", "big", SL_FUNCREF, 9, 100) == SL_ERR_LIMIT,
           "linker: engine limits apply to host objects");
     check(sl_linker_define_memory(l, "m", "capped", 1, UINT32_MAX) == SL_OK &&
-              sl__linker_lookup(l, "m", "capped", &x) && x.mem->max_pages == 4 &&
+              lookup(l, "m", "capped", &x) && x.mem->max_pages == 4 &&
               x.mem->decl_max == UINT32_MAX,
           "linker: engine limit caps growth, not the declared type");
     sl_linker_free(l);
@@ -525,13 +550,13 @@ big_module_init(big_module *b, sl_engine *e)
     m->engine = e;
     m->n_types = 3;
     m->types = types;
-    b->imports[0] = (sl_import){.module = "env", .name = "add", .kind = SL_EXTERN_FUNC,
+    b->imports[0] = (sl_import){.module = "env", .module_len = 3, .name = "add", .name_len = 3, .kind = SL_EXTERN_FUNC,
                                 .type_index = 1};
-    b->imports[1] = (sl_import){.module = "env", .name = "mem", .kind = SL_EXTERN_MEMORY,
+    b->imports[1] = (sl_import){.module = "env", .module_len = 3, .name = "mem", .name_len = 3, .kind = SL_EXTERN_MEMORY,
                                 .mem = {.limits = {.min = 1}}};
-    b->imports[2] = (sl_import){.module = "env", .name = "tab", .kind = SL_EXTERN_TABLE,
+    b->imports[2] = (sl_import){.module = "env", .module_len = 3, .name = "tab", .name_len = 3, .kind = SL_EXTERN_TABLE,
                                 .table = {.elem = SL_FUNCREF, .limits = {.min = 2}}};
-    b->imports[3] = (sl_import){.module = "env", .name = "g", .kind = SL_EXTERN_GLOBAL,
+    b->imports[3] = (sl_import){.module = "env", .module_len = 3, .name = "g", .name_len = 1, .kind = SL_EXTERN_GLOBAL,
                                 .global = {.type = SL_I32}};
     m->n_imports = 4;
     m->imports = b->imports;
@@ -560,12 +585,12 @@ big_module_init(big_module *b, sl_engine *e)
     b->globals[0] = (sl_global_def){.type = b->global_types[1], .init = c_global(0)};
     b->globals[1] = (sl_global_def){.type = b->global_types[2], .init = c_func(1)};
     m->globals = b->globals;
-    b->exports[0] = (sl_export){.name = "f1", .kind = SL_EXTERN_FUNC, .index = 1};
-    b->exports[1] = (sl_export){.name = "add", .kind = SL_EXTERN_FUNC, .index = 0};
-    b->exports[2] = (sl_export){.name = "mem", .kind = SL_EXTERN_MEMORY, .index = 1};
-    b->exports[3] = (sl_export){.name = "tab", .kind = SL_EXTERN_TABLE, .index = 1};
-    b->exports[4] = (sl_export){.name = "g", .kind = SL_EXTERN_GLOBAL, .index = 1};
-    b->exports[5] = (sl_export){.name = "fg", .kind = SL_EXTERN_GLOBAL, .index = 2};
+    b->exports[0] = (sl_export){.name = "f1", .name_len = 2, .kind = SL_EXTERN_FUNC, .index = 1};
+    b->exports[1] = (sl_export){.name = "add", .name_len = 3, .kind = SL_EXTERN_FUNC, .index = 0};
+    b->exports[2] = (sl_export){.name = "mem", .name_len = 3, .kind = SL_EXTERN_MEMORY, .index = 1};
+    b->exports[3] = (sl_export){.name = "tab", .name_len = 3, .kind = SL_EXTERN_TABLE, .index = 1};
+    b->exports[4] = (sl_export){.name = "g", .name_len = 1, .kind = SL_EXTERN_GLOBAL, .index = 1};
+    b->exports[5] = (sl_export){.name = "fg", .name_len = 2, .kind = SL_EXTERN_GLOBAL, .index = 2};
     m->n_exports = 6;
     m->exports = b->exports;
     /* elem 0: active table 1 at 1: f1, null, f0(import)
@@ -616,7 +641,7 @@ static sl_extern
 get(sl_linker *l, const char *module, const char *name)
 {
     sl_extern x = {0};
-    sl__linker_lookup(l, module, name, &x);
+    lookup(l, module, name, &x);
     return x;
 }
 
@@ -816,7 +841,7 @@ test_link_errors(sl_engine *e)
           "link: unknown import");
     check(try_link(NULL, &m, &d) == SL_ERR_LINK, "link: no linker, imports unknown");
 
-    imp = (sl_import){.module = "env", .name = "add", .kind = SL_EXTERN_FUNC, .type_index = 0};
+    imp = (sl_import){.module = "env", .module_len = 3, .name = "add", .name_len = 3, .kind = SL_EXTERN_FUNC, .type_index = 0};
     m = one_import(e, &imp);
     check(try_link(l, &m, &d) == SL_ERR_LINK &&
               diag_starts(&d, SL_ERR_LINK, "incompatible import type"),
@@ -824,13 +849,13 @@ test_link_errors(sl_engine *e)
     imp.type_index = 1;
     check(try_link(l, &m, &d) == SL_OK, "link: function type match");
 
-    imp = (sl_import){.module = "env", .name = "add", .kind = SL_EXTERN_MEMORY};
+    imp = (sl_import){.module = "env", .module_len = 3, .name = "add", .name_len = 3, .kind = SL_EXTERN_MEMORY};
     m = one_import(e, &imp);
     check(try_link(l, &m, &d) == SL_ERR_LINK &&
               diag_starts(&d, SL_ERR_LINK, "incompatible import type"),
           "link: kind mismatch");
 
-    imp = (sl_import){.module = "env", .name = "mem", .kind = SL_EXTERN_MEMORY,
+    imp = (sl_import){.module = "env", .module_len = 3, .name = "mem", .name_len = 3, .kind = SL_EXTERN_MEMORY,
                       .mem = {.limits = {.min = 1, .max = 2, .has_max = true}}};
     m = one_import(e, &imp);
     check(try_link(l, &m, &d) == SL_ERR_LINK, "link: memory without max vs declared max");
@@ -844,7 +869,7 @@ test_link_errors(sl_engine *e)
     imp.mem.limits = (sl_limits_def){.min = 1, .max = 1, .has_max = true};
     check(try_link(l, &m, &d) == SL_ERR_LINK, "link: memory max larger than declared");
 
-    imp = (sl_import){.module = "env", .name = "tab", .kind = SL_EXTERN_TABLE,
+    imp = (sl_import){.module = "env", .module_len = 3, .name = "tab", .name_len = 3, .kind = SL_EXTERN_TABLE,
                       .table = {.elem = SL_FUNCREF, .limits = {.min = 3}}};
     m = one_import(e, &imp);
     check(try_link(l, &m, &d) == SL_OK, "link: table ok");
@@ -858,7 +883,7 @@ test_link_errors(sl_engine *e)
     imp.table.elem = SL_EXTERNREF;
     check(try_link(l, &m, &d) == SL_OK, "link: externref table with max");
 
-    imp = (sl_import){.module = "env", .name = "g", .kind = SL_EXTERN_GLOBAL,
+    imp = (sl_import){.module = "env", .module_len = 3, .name = "g", .name_len = 1, .kind = SL_EXTERN_GLOBAL,
                       .global = {.type = SL_I32, .is_mutable = true}};
     m = one_import(e, &imp);
     check(try_link(l, &m, &d) == SL_ERR_LINK, "link: global mutability mismatch");
