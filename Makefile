@@ -32,6 +32,9 @@ $(BUILD)/src/util/%.o: CFLAGS_LAYER := -Isrc/util
 $(BUILD)/src/vm/%.o:   CFLAGS_LAYER := -Isrc/util -Isrc/vm
 $(BUILD)/src/wasi/%.o: CFLAGS_LAYER := -Isrc/util -Isrc/wasi
 $(BUILD)/src/cli/%.o:  CFLAGS_LAYER := -Isrc/util -Isrc/wasi -Isrc/cli
+# The interpreter's frame set-up loops must stay loops (see sl_interp.c).
+IS_CLANG := $(findstring clang,$(shell $(CC) --version 2>/dev/null))
+$(BUILD)/src/vm/sl_interp.o: CFLAGS_LAYER += $(if $(IS_CLANG),,-fno-tree-loop-distribute-patterns)
 
 # Wasm guests (examples, tests, bench kernels), built with Debian's clang.
 WASM_CC    := clang --target=wasm32-wasi --sysroot=/usr

@@ -175,7 +175,17 @@ out_of_bounds(uint64_t a, uint64_t n, uint64_t size)
     return a + n > size;
 }
 
-sl_trap *
+/* The frame set-up loops copy a few slots; compilers like to turn them into
+ * calls to memset/memcpy, which cost more than the loop at these sizes.
+ * clang: this attribute; gcc: -fno-tree-loop-distribute-patterns on this
+ * file (Makefile), since gcc's optimize attribute resets other options. */
+#if defined(__clang__)
+#define SL_NO_LIBCALLS __attribute__((no_builtin("memset", "memcpy")))
+#else
+#define SL_NO_LIBCALLS
+#endif
+
+SL_NO_LIBCALLS sl_trap *
 sl__interp_run(sl__exec *ex, sl_func *f, sl_val *fp, const sl_val *stack_end, uint32_t max_depth)
 {
 #ifndef SL_DISPATCH_SWITCH
@@ -223,6 +233,12 @@ dispatch:
 #include "sl_interp_fwd.inc"
 
     /* ---- data movement and control ---- */
+    CASE(move2)
+    {
+        fp[OP(1)] = fp[OP(0)];
+        fp[OP(3)] = fp[OP(2)];
+        NEXT(3);
+    }
     CASE(br)
     {
         pc += (int32_t)OP(0);

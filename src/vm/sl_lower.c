@@ -112,6 +112,7 @@ typedef struct lower {
     uint32_t last_dst;  /* u32 index of the last instruction's destination, or 0 */
     uint32_t last_instr; /* first cell of the last instruction emitted */
     sl_iop last_op;      /* and its operation */
+    uint32_t label_pos;  /* code position of the latest branch target */
     uint32_t *relocs;
     uint32_t n_relocs, cap_relocs;
     fixup *fixups;
@@ -265,12 +266,33 @@ set_dst(lower *L, uint32_t instr, uint32_t k, uint32_t canon)
     return true;
 }
 
+/* Records that code position n_code is a branch target: no peephole may
+ * merge an instruction after it with one before it. */
+static void
+bind_label(lower *L)
+{
+    L->label_pos = L->n_code;
+    L->last_dst = 0;
+}
+
 static bool
 emit_move(lower *L, uint32_t src, uint32_t dst)
 {
     uint32_t at;
     if (src == dst)
         return true;
+    /* A move right after a move (no label between): one move2 dispatch. */
+    if (L->n_code && L->last_op == SL_IOP_move && L->last_instr + 2 == L->n_code &&
+        L->label_pos != L->n_code) {
+        at = L->last_instr;
+        TRY(GROW(L, L->code, L->cap_code, L->n_code + 1));
+        L->code[at] = sl__interp_op_cell(SL_IOP_move2);
+        L->code[L->n_code++].u64 = 0;
+        L->last_op = SL_IOP_move2;
+        L->last_dst = 0;
+        TRY(set_opnd(L, at, 2, src));
+        return set_opnd(L, at, 3, dst);
+    }
     TRY(emit(L, SL_IOP_move, 2, &at));
     TRY(set_opnd(L, at, 0, src));
     return set_opnd(L, at, 1, dst);

@@ -28,6 +28,7 @@
 
 #define SL_IOPS_SPECIAL(X)                                                     \
     X(br, 1)            /* off */                                              \
+    X(move2, 4)         /* s1, d1, s2, d2: two moves in one dispatch */        \
     X(br_table, 2)      /* idx, n, then n+1 offsets (last = default) */        \
     X(br_back, 1)       /* br to a loop header: polls the interrupt flag */    \
     X(call, 2)          /* func, arg_base */                                   \
