@@ -12,7 +12,7 @@
  *            elem datacount code data); then the end-of-module structural
  *            checks; then the first validation error noted on the way (if
  *            any); then "multiple memories"; then C.refs (func_declared), the
- *            name section, and sl__lower_func for each body. Malformed always
+ *            name section, and sl__lower_funcs for the bodies. Malformed always
  *            wins over invalid, as in the spec's decode-then-validate order.
  * Messages:  the official test suite's wording (binary.wast, custom.wast,
  *            binary-leb128.wast, global.wast, elem.wast, data.wast, ...).
@@ -902,21 +902,8 @@ mark_declared(sl_dec *d)
 static sl_err
 lower_all(sl_dec *d)
 {
-    sl_module *m = d->m;
-    for (uint32_t i = 0; i < d->n_func_decls; i++) {
-        uint32_t index = m->n_func_imports + i;
-        const sl_funcdef *f = &m->funcs[i];
-        sl__diag(d->diag, SL_OK, SIZE_MAX, "ok");
-        sl_err r = sl__lower_func(m, index, d->buf, f->body_offset, f->body_len, d->diag);
-        if (r == SL_OK)
-            continue;
-        if (d->diag->err == SL_OK)
-            sl__diag(d->diag, r, f->body_offset, "invalid function body");
-        if (d->diag->func == UINT32_MAX)
-            d->diag->func = index;
-        return r;
-    }
-    return SL_OK;
+    sl__diag(d->diag, SL_OK, SIZE_MAX, "ok");
+    return sl__lower_funcs(d->m, d->buf, d->diag);
 }
 
 static sl_err

@@ -2,7 +2,7 @@
  * sl_lower.c — validates one function body and lowers it, in the same pass,
  * into the slot-based internal code of sl_lower.h.
  *
- * Layer:     engine (src/vm). Called by the decoder (sl__lower_func) once per
+ * Layer:     engine (src/vm). Called by the decoder (sl__lower_funcs) once per
  *            defined function after every section decoded; reads the module
  *            read-only except for that function's sl_code.
  * Algorithm: the validation algorithm of the spec's appendix (operand and
@@ -27,10 +27,12 @@
 #include "sl_lower.h"
 #include "ut_leb128.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* For every operation of a forwarding family (sl_lower.h): its variant, how
  * many leading sources may come from the accumulator, and whether it has a
@@ -99,6 +101,7 @@ typedef struct lower {
     uint32_t n_locals;     /* params + declared */
     uint8_t *local_types;
     uint32_t *local_slot;  /* slot of each local */
+    uint32_t cap_local_types, cap_local_slot;
     uint32_t n_local_slots;
 
     ventry *vs;
@@ -119,6 +122,7 @@ typedef struct lower {
     uint32_t n_fixups, cap_fixups;
     uint64_t *consts;
     uint32_t n_consts, cap_consts;
+    uint32_t const_cache[256]; /* hash of a constant's bits -> its index */
 } lower;
 
 /* ---- errors and bytes ----------------------------------------------------- */
@@ -164,6 +168,11 @@ read_u8(lower *L, uint8_t *out)
 static bool
 read_leb(lower *L, unsigned bits, bool is_signed, uint64_t *out)
 {
+    if (L->p < L->end && !(*L->p & 0x80)) { /* one byte: most immediates */
+        uint64_t v = *L->p++;
+        *out = is_signed && (v & 0x40) ? v | ~0x7Full : v;
+        return true;
+    }
     size_t pos = (size_t)(L->p - L->base), len = (size_t)(L->end - L->base);
     ut_leb_err e = is_signed ? ut_leb_read_signed(L->base, len, &pos, bits, (int64_t *)out)
                              : ut_leb_read_unsigned(L->base, len, &pos, bits, out);
@@ -213,7 +222,8 @@ grow(lower *L, void **arr, uint32_t *cap, uint32_t need, size_t elem)
     return true;
 }
 
-#define GROW(L, arr, cap, need) grow((L), (void **)&(arr), &(cap), (need), sizeof *(arr))
+#define GROW(L, arr, cap, need)                                                \
+    ((need) <= (cap) || grow((L), (void **)&(arr), &(cap), (need), sizeof *(arr)))
 
 /* ---- code emission -------------------------------------------------------- */
 
@@ -316,18 +326,21 @@ patch_list(lower *L, int32_t list, uint32_t target)
         code32[L->fixups[i].pos] = target - L->fixups[i].instr;
 }
 
+/* Interns a constant; a small direct-mapped cache finds repeats. */
 static bool
 add_const(lower *L, uint64_t bits, uint32_t *slot)
 {
-    for (uint32_t i = L->n_consts; i-- > 0 && i + 64 >= L->n_consts;)
-        if (L->consts[i] == bits) { /* reuse recent duplicates */
-            *slot = TAG_CONST | i;
-            return true;
-        }
+    uint32_t h = (uint32_t)((bits * 0x9E3779B97F4A7C15ull) >> 56);
+    uint32_t i = L->const_cache[h];
+    if (i < L->n_consts && L->consts[i] == bits) {
+        *slot = TAG_CONST | i;
+        return true;
+    }
     if (L->n_consts >= SLOT_MASK)
         FAIL(L, SL_ERR_INVALID, "function too large");
     TRY(GROW(L, L->consts, L->cap_consts, L->n_consts + 1));
     L->consts[L->n_consts] = bits;
+    L->const_cache[h] = L->n_consts;
     *slot = TAG_CONST | L->n_consts++;
     return true;
 }
@@ -438,26 +451,24 @@ push_types(lower *L, const uint8_t *types, uint32_t n)
     return true;
 }
 
-/* Checks that the top n entries have these types without popping them. */
+/* Checks that the top n entries have these types without popping them
+ * (entries below the frame's height count as unknown when unreachable). */
 static bool
 check_top(lower *L, const uint8_t *types, uint32_t n)
 {
-    uint32_t saved = L->n_vs;
-    ventry *copy = NULL;
-    bool ok;
-    if (saved) {
-        copy = malloc(saved * sizeof *copy);
-        if (!copy)
-            return oom(L);
-        memcpy(copy, L->vs, saved * sizeof *copy);
+    const ctrl *c = &L->cs[L->n_cs - 1];
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t want = types[n - 1 - i];
+        if (L->n_vs - c->height <= i) {
+            if (c->unreachable)
+                return true; /* the rest come from the polymorphic bottom */
+            FAIL(L, SL_ERR_INVALID, "type mismatch");
+        }
+        uint8_t have = L->vs[L->n_vs - 1 - i].type;
+        if (have != want && have != T_UNKNOWN && want != T_UNKNOWN)
+            FAIL(L, SL_ERR_INVALID, "type mismatch");
     }
-    ok = pop_types(L, types, n);
-    /* Restore, keeping any entries pop synthesised as unknown out. */
-    if (saved)
-        memcpy(L->vs, copy, saved * sizeof *copy);
-    L->n_vs = saved;
-    free(copy);
-    return ok;
+    return true;
 }
 
 /* ---- control stack -------------------------------------------------------- */
@@ -639,11 +650,11 @@ setup_locals(lower *L, const sl_funcdef *fd)
 {
     const sl_functype *ft = L->ft;
     uint64_t n = (uint64_t)ft->n_params + fd->n_locals;
+    if (n > SLOT_MASK)
+        FAIL(L, SL_ERR_LIMIT, "too many locals");
     L->n_locals = (uint32_t)n;
-    L->local_types = malloc(n ? n : 1);
-    L->local_slot = malloc((n ? n : 1) * sizeof(uint32_t));
-    if (!L->local_types || !L->local_slot)
-        return oom(L);
+    TRY(GROW(L, L->local_types, L->cap_local_types, L->n_locals + 1));
+    TRY(GROW(L, L->local_slot, L->cap_local_slot, L->n_locals + 1));
     memcpy(L->local_types, ft->types, ft->n_params);
     if (fd->n_locals)
         memcpy(L->local_types + ft->n_params, fd->local_types, fd->n_locals);
@@ -670,6 +681,8 @@ relocate(lower *L, uint32_t const_base, uint32_t stack_base)
     }
 }
 
+/* Moves the finished code into exact-size allocations owned by the module;
+ * the scratch buffers stay with L for the next function. */
 static bool
 finish(lower *L, sl_code *code)
 {
@@ -679,16 +692,19 @@ finish(lower *L, sl_code *code)
     if (frame > SLOT_MASK)
         FAIL(L, SL_ERR_INVALID, "function too large");
     relocate(L, s, s + L->n_consts);
-    code->cells = L->code;
+    code->cells = malloc((size_t)L->n_code * sizeof *code->cells);
+    code->consts = L->n_consts ? malloc((size_t)L->n_consts * sizeof *code->consts) : NULL;
+    if (!code->cells || (L->n_consts && !code->consts))
+        return oom(L); /* sl__module_clear frees whichever succeeded */
+    memcpy(code->cells, L->code, (size_t)L->n_code * sizeof *code->cells);
+    if (L->n_consts)
+        memcpy(code->consts, L->consts, (size_t)L->n_consts * sizeof *code->consts);
     code->n_cells = L->n_code;
     code->n_param_slots = L->ft->n_param_slots;
     code->n_local_slots = L->n_local_slots;
     code->const_base = s;
     code->n_consts = L->n_consts;
-    code->consts = L->consts;
     code->frame_slots = (uint32_t)frame;
-    L->code = NULL;
-    L->consts = NULL;
     return true;
 }
 
@@ -706,16 +722,34 @@ lower_body(lower *L)
     return true;
 }
 
-sl_err
-sl__lower_func(sl_module *m, uint32_t index, const uint8_t *bytes, size_t off, size_t len,
-               sl_diag *diag)
+/* Clears the per-function state of L, keeping its scratch buffers. */
+static void
+reset(lower *L, const sl_funcdef *fd)
 {
-    sl_funcdef *fd = &m->funcs[index - m->n_func_imports];
-    lower L = {.m = m, .base = bytes, .p = bytes + off, .end = bytes + off + len, .diag = diag};
-    L.ft = &m->types[fd->type_index];
-    bool ok = setup_locals(&L, fd) && lower_body(&L) && finish(&L, &fd->code);
-    if (!ok && diag)
-        diag->func = index;
+    L->p = L->base + fd->body_offset;
+    L->end = L->p + fd->body_len;
+    L->ft = &L->m->types[fd->type_index];
+    L->n_vs = L->n_cs = L->max_stack = 0;
+    L->n_code = L->n_relocs = L->n_fixups = L->n_consts = 0;
+    L->last_dst = L->last_instr = L->label_pos = 0;
+    L->last_op = (sl_iop)0;
+}
+
+/* Lowers defined functions [first, last) with one scratch state. */
+static sl_err
+lower_range(sl_module *m, const uint8_t *bytes, uint32_t first, uint32_t last, sl_diag *diag)
+{
+    lower L = {.m = m, .base = bytes, .diag = diag};
+    for (uint32_t i = first; i < last && L.err == SL_OK; i++) {
+        sl_funcdef *fd = &m->funcs[i];
+        reset(&L, fd);
+        if (!(setup_locals(&L, fd) && lower_body(&L) && finish(&L, &fd->code))) {
+            if (L.err == SL_OK)
+                fail_at(&L, SL_ERR_INVALID, "invalid function body");
+            if (diag)
+                diag->func = m->n_func_imports + i;
+        }
+    }
     free(L.local_types);
     free(L.local_slot);
     free(L.vs);
@@ -724,5 +758,78 @@ sl__lower_func(sl_module *m, uint32_t index, const uint8_t *bytes, size_t off, s
     free(L.relocs);
     free(L.fixups);
     free(L.consts);
-    return ok ? SL_OK : (L.err ? L.err : SL_ERR_INVALID);
+    return L.err;
+}
+
+/* Large modules are lowered by several threads, each over a contiguous
+ * range of functions (balanced by body size); the error reported is the one
+ * of the lowest failing function, as in a sequential run. */
+#define PARALLEL_MIN_BYTES (256u * 1024u)
+#define MAX_LOWER_THREADS 4
+
+typedef struct lower_job {
+    sl_module *m;
+    const uint8_t *bytes;
+    uint32_t first, last;
+    sl_diag diag;
+    sl_err err;
+} lower_job;
+
+static void *
+lower_job_run(void *arg)
+{
+    lower_job *j = arg;
+    j->diag.err = SL_OK;
+    j->err = lower_range(j->m, j->bytes, j->first, j->last, &j->diag);
+    return NULL;
+}
+
+static uint32_t
+lower_thread_count(const sl_module *m, uint32_t n_defined, uint64_t *total)
+{
+    *total = 0;
+    for (uint32_t i = 0; i < n_defined; i++)
+        *total += m->funcs[i].body_len;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (*total < PARALLEL_MIN_BYTES || cpus < 2 || n_defined < 2)
+        return 1;
+    return cpus < MAX_LOWER_THREADS ? (uint32_t)cpus : MAX_LOWER_THREADS;
+}
+
+sl_err
+sl__lower_funcs(sl_module *m, const uint8_t *bytes, sl_diag *diag)
+{
+    uint32_t n_defined = m->n_funcs - m->n_func_imports;
+    uint64_t total;
+    uint32_t n_threads = lower_thread_count(m, n_defined, &total);
+    if (n_threads == 1)
+        return lower_range(m, bytes, 0, n_defined, diag);
+
+    lower_job jobs[MAX_LOWER_THREADS];
+    pthread_t tids[MAX_LOWER_THREADS];
+    bool started[MAX_LOWER_THREADS] = {false};
+    uint32_t next = 0;
+    uint64_t done = 0;
+    for (uint32_t t = 0; t < n_threads; t++) {
+        uint64_t target = total * (t + 1) / n_threads;
+        uint32_t first = next;
+        while (next < n_defined && (t == n_threads - 1 || done < target))
+            done += m->funcs[next++].body_len;
+        jobs[t] = (lower_job){.m = m, .bytes = bytes, .first = first, .last = next};
+        started[t] = t > 0 && pthread_create(&tids[t], NULL, lower_job_run, &jobs[t]) == 0;
+    }
+    for (uint32_t t = 0; t < n_threads; t++)
+        if (!started[t])
+            lower_job_run(&jobs[t]); /* thread 0, or a thread that failed to start */
+    sl_err err = SL_OK;
+    for (uint32_t t = 0; t < n_threads; t++) {
+        if (started[t])
+            pthread_join(tids[t], NULL);
+        if (jobs[t].err != SL_OK && err == SL_OK) {
+            err = jobs[t].err;
+            if (diag)
+                *diag = jobs[t].diag;
+        }
+    }
+    return err;
 }

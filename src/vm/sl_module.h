@@ -202,16 +202,16 @@ struct sl_module {
 /* Decodes every section of bytes into m (zeroed by the caller, engine set),
  * checking structure and every module-level validation rule (index bounds,
  * limits, constant expressions, export uniqueness, start type, data count),
- * then validates and lowers each function body through sl__lower_func.
+ * then validates and lowers each function body through sl__lower_funcs.
  * On failure fills diag and returns SL_ERR_MALFORMED or SL_ERR_INVALID;
  * the caller frees m with sl__module_clear. */
 sl_err sl__module_decode(sl_module *m, const uint8_t *bytes, size_t len, sl_diag *diag);
 void sl__module_clear(sl_module *m);
 
-/* Validates defined function `index` (module-wide function index) whose body
- * is bytes[off, off+len) and fills m->funcs[...].code. Provided by sl_lower.c. */
-sl_err sl__lower_func(sl_module *m, uint32_t index, const uint8_t *bytes, size_t off, size_t len,
-                      sl_diag *diag);
+/* Validates and lowers every defined function body (bytes are the module's
+ * bytes; each sl_funcdef gives its body's range) and fills their sl_code.
+ * Provided by sl_lower.c; on failure fills diag, with diag->func set. */
+sl_err sl__lower_funcs(sl_module *m, const uint8_t *bytes, sl_diag *diag);
 
 /* Fills diag (may be NULL) and returns err. printf-style message. */
 sl_err sl__diag(sl_diag *diag, sl_err err, size_t offset, const char *fmt, ...)

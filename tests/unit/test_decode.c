@@ -12,7 +12,7 @@
  *           of the input bytes, leniency about the name section, the
  *           implementation limit on locals, and a robustness sweep (every
  *           truncation and many byte flips must decode or fail cleanly).
- * Lowerer:  sl__lower_func is stubbed below as a weak symbol, so this file
+ * Lowerer:  sl__lower_funcs is stubbed below as a weak symbol, so this file
  *           links with the decoder objects alone; linked together with the
  *           real sl_lower.o, the real one wins and the stub-only checks are
  *           reported as skipped.
@@ -52,17 +52,21 @@ static int stub_calls;
 static uint32_t stub_order[64];
 
 __attribute__((weak)) sl_err
-sl__lower_func(sl_module *m, uint32_t index, const uint8_t *bytes, size_t off, size_t len,
-               sl_diag *diag)
+sl__lower_funcs(sl_module *m, const uint8_t *bytes, sl_diag *diag)
 {
-    if (stub_calls < 64)
-        stub_order[stub_calls] = index;
-    stub_calls++;
-    if (index < m->n_func_imports || index >= m->n_funcs || !m->funcs)
-        return sl__diag(diag, SL_ERR_INVALID, off, "stub: bad function index %u", index);
-    /* A body is an expression: it ends with the end opcode. */
-    if (len == 0 || bytes[off + len - 1] != 0x0b)
-        return sl__diag(diag, SL_ERR_MALFORMED, off + len, "END opcode expected");
+    for (uint32_t i = 0; i + m->n_func_imports < m->n_funcs; i++) {
+        uint32_t index = m->n_func_imports + i;
+        const sl_funcdef *f = &m->funcs[i];
+        if (stub_calls < 64)
+            stub_order[stub_calls] = index;
+        stub_calls++;
+        /* A body is an expression: it ends with the end opcode. */
+        if (f->body_len == 0 || bytes[f->body_offset + f->body_len - 1] != 0x0b) {
+            sl__diag(diag, SL_ERR_MALFORMED, f->body_offset + f->body_len, "END opcode expected");
+            diag->func = index;
+            return SL_ERR_MALFORMED;
+        }
+    }
     return SL_OK;
 }
 
