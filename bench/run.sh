@@ -444,4 +444,24 @@ echo "Markdown: $OUT/results.md"
   fi
 } >"$OUT/results.md"
 
+# ---- engine costs: load, instantiate, call, idle memory (bench/tools/engine_bench.c)
+if [ -f "$BUILD/libsluice.a" ]; then
+  $CC_NATIVE -O2 -Wall -Wextra -Iinclude -o "$OUT/engine_bench" bench/tools/engine_bench.c \
+    "$BUILD/libsluice.a" -lm -lpthread
+  # A deterministic ~2 MB module from binaryen's random module generator.
+  BIG=$OUT/big-ttf.wasm
+  if [ ! -f "$BIG" ] && command -v wasm-opt >/dev/null; then
+    python3 -c "import random,sys; random.seed(1); sys.stdout.buffer.write(bytes(random.getrandbits(8) for _ in range(10_000_000)))" >"$OUT/big-ttf.seed"
+    wasm-opt -ttf "$OUT/big-ttf.seed" -o "$BIG" --mvp-features --enable-sign-ext \
+      --enable-nontrapping-float-to-int --enable-bulk-memory --enable-mutable-globals 2>/dev/null || true
+  fi
+  mods=()
+  for k in $KERNELS; do [ -f "$OUT/wasm/$k.wasm" ] && mods+=("$OUT/wasm/$k.wasm"); done
+  [ -f "$BIG" ] && mods+=("$BIG")
+  echo
+  echo "engine:"
+  "$OUT/engine_bench" "${mods[@]}" | tee "$OUT/engine.txt" | sed 's/^/  /'
+  { echo; echo "engine (bench/tools/engine_bench.c):"; echo; sed 's/^/    /' "$OUT/engine.txt"; } >>"$OUT/results.md"
+fi
+
 exit "$STATUS"

@@ -790,8 +790,10 @@ lower_thread_count(const sl_module *m, uint32_t n_defined, uint64_t *total)
     *total = 0;
     for (uint32_t i = 0; i < n_defined; i++)
         *total += m->funcs[i].body_len;
+    if (*total < PARALLEL_MIN_BYTES || n_defined < 2)
+        return 1;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    if (*total < PARALLEL_MIN_BYTES || cpus < 2 || n_defined < 2)
+    if (cpus < 2)
         return 1;
     return cpus < MAX_LOWER_THREADS ? (uint32_t)cpus : MAX_LOWER_THREADS;
 }
