@@ -246,8 +246,10 @@ sl_global *sl_instance_global(sl_instance *inst, const char *name);
 sl_table *sl_instance_table(sl_instance *inst, const char *name);
 
 /* Asks running code in inst to stop: it traps "interrupted" at the next loop
- * back-edge or call. Safe to call from any thread. Cleared when the next
- * top-level call starts. */
+ * back-edge or call. Safe to call from any thread (the gateway's deadline
+ * timer). The request stays pending until code observes it: that call traps
+ * and the flag is cleared; set while nothing runs, it stops the next call
+ * at its first back-edge or call. */
 void sl_instance_interrupt(sl_instance *inst);
 
 /* ---- calling --------------------------------------------------------------- */

@@ -24,18 +24,6 @@
 
 /* ---- type section ---------------------------------------------------------- */
 
-static uint32_t
-functype_hash(const sl_functype *ft)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-    uint32_t n = ft->n_params + ft->n_results;
-    h = (h ^ ft->n_params) * 16777619u;
-    h = (h ^ ft->n_results) * 16777619u;
-    for (uint32_t i = 0; i < n; i++)
-        h = (h ^ ft->types[i]) * 16777619u;
-    return h;
-}
-
 /* Reads a vector of value types into ft->types[at...], growing it. */
 static sl_err
 dec_resulttype(sl_dec *d, sl_functype *ft, uint32_t at, uint32_t *n_out)
@@ -74,7 +62,7 @@ dec_functype(sl_dec *d, sl_functype *ft)
         ft->n_param_slots += sl__slots_of(ft->types[i]);
     for (uint32_t i = 0; i < ft->n_results; i++)
         ft->n_result_slots += sl__slots_of(ft->types[ft->n_params + i]);
-    ft->hash = functype_hash(ft);
+    ft->hash = sl__functype_hash(ft);
     return SL_OK;
 }
 

@@ -281,18 +281,6 @@ sig_type(char c)
     return 0;
 }
 
-/* Structural hash of a function type (FNV-1a over the counts and types). */
-static uint32_t
-functype_hash(const sl_functype *t)
-{
-    uint32_t h = 2166136261u;
-    h = (h ^ t->n_params) * 16777619u;
-    h = (h ^ t->n_results) * 16777619u;
-    for (uint32_t i = 0; i < t->n_params + t->n_results; i++)
-        h = (h ^ t->types[i]) * 16777619u;
-    return h;
-}
-
 /* Parses "params:results" (vm.h) into a new host function, or NULL with
  * *err set. */
 static host_func *
@@ -326,7 +314,7 @@ host_func_new(const char *sig, sl_err *err)
         else
             t->n_result_slots += sl__slots_of(vt);
     }
-    t->hash = functype_hash(t);
+    t->hash = sl__functype_hash(t);
     h->func.type = t;
     *err = SL_OK;
     return h;

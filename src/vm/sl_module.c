@@ -37,6 +37,18 @@ sl__diag(sl_diag *diag, sl_err err, size_t offset, const char *fmt, ...)
     return err;
 }
 
+uint32_t
+sl__functype_hash(const sl_functype *ft)
+{
+    uint32_t h = 2166136261u; /* FNV-1a over the counts and the types */
+    uint32_t n = ft->n_params + ft->n_results;
+    h = (h ^ ft->n_params) * 16777619u;
+    h = (h ^ ft->n_results) * 16777619u;
+    for (uint32_t i = 0; i < n; i++)
+        h = (h ^ ft->types[i]) * 16777619u;
+    return h;
+}
+
 bool
 sl__functype_equal(const sl_functype *a, const sl_functype *b)
 {

@@ -40,6 +40,9 @@ typedef struct sl_functype {
     uint32_t hash;      /* structural hash, for fast call_indirect checks */
 } sl_functype;
 
+/* Structural hash (fills sl_functype.hash; decoder and linker must agree)
+ * and structural equality. */
+uint32_t sl__functype_hash(const sl_functype *ft);
 bool sl__functype_equal(const sl_functype *a, const sl_functype *b);
 
 typedef struct sl_limits_def {

@@ -97,6 +97,8 @@ print_trap(const char *prefix, const sl_trap *t)
 static sl_trap *
 log_i32(sl_instance *caller, sl_val *args, void *user)
 {
+    (void)caller;
+    (void)user;
     printf("log i32 %" PRId32 "\n", args[0].i32);
     return NULL;
 }
@@ -104,6 +106,8 @@ log_i32(sl_instance *caller, sl_val *args, void *user)
 static sl_trap *
 log_i64(sl_instance *caller, sl_val *args, void *user)
 {
+    (void)caller;
+    (void)user;
     printf("log i64 %" PRId64 "\n", args[0].i64);
     return NULL;
 }
@@ -111,6 +115,8 @@ log_i64(sl_instance *caller, sl_val *args, void *user)
 static sl_trap *
 log_f32(sl_instance *caller, sl_val *args, void *user)
 {
+    (void)caller;
+    (void)user;
     fputs("log f32 ", stdout);
     print_f32(args[0].f32);
     putchar('\n');
@@ -120,6 +126,8 @@ log_f32(sl_instance *caller, sl_val *args, void *user)
 static sl_trap *
 log_f64(sl_instance *caller, sl_val *args, void *user)
 {
+    (void)caller;
+    (void)user;
     fputs("log f64 ", stdout);
     print_f64(args[0].f64);
     putchar('\n');
@@ -150,6 +158,7 @@ ts_after_ms(struct timespec *ts, long ms)
 static void *
 wd_main(void *arg)
 {
+    (void)arg;
     pthread_mutex_lock(&wd_mu);
     while (!wd_quit) {
         if (!wd_inst) {
