@@ -133,5 +133,30 @@ else
     not_ok "validate invalid" "rc=$rc out=$out err=$err"
 fi
 
+# ---- the embedding example of docs/embedding.md ----------------------------------------
+wat embed_guest <<'W'
+(module
+  (import "env" "log" (func $log (param i32 i32)))
+  (memory 1)
+  (data (i32.const 8) "fib starts")
+  (func $fib (export "fib") (param i32) (result i32)
+    (if (i32.eq (local.get 0) (i32.const 30)) (then (call $log (i32.const 8) (i32.const 10))))
+    (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+      (then (local.get 0))
+      (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                     (call $fib (i32.sub (local.get 0) (i32.const 2))))))))
+W
+if ${CC:-cc} -std=c11 -Wall -Wextra -Iinclude ${SAN:-} examples/embed/embed.c "$BUILD/libsluice.a" -lm -lpthread \
+       -o "$tmp/embed" 2>"$tmp/cc.err"; then
+    run_embed=$(timeout 20 "$tmp/embed" "$tmp/embed_guest.wasm" 2>&1)
+    if [ "$run_embed" = $'guest: fib starts\nfib(30) = 832040' ]; then
+        ok "examples/embed/embed.c (docs/embedding.md) builds and runs"
+    else
+        not_ok "examples/embed/embed.c" "output: $run_embed"
+    fi
+else
+    not_ok "examples/embed/embed.c" "does not build: $(head -c 300 "$tmp/cc.err")"
+fi
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
