@@ -213,6 +213,7 @@ sl__interp_run(sl__exec *ex, sl_func *f, sl_val *fp, const sl_val *stack_end, ui
     sl_trap_kind trap_kind = SL_TRAP_NONE;
     sl_trap *trap = NULL;
     sl_func *callee = f;
+    const sl_code *ccode; /* the callee's code, while entering it */
     sl_val *newfp = fp;
     uint64_t acc = 0; /* the accumulators of the forwarding variants */
     float facc32 = 0;
@@ -221,6 +222,7 @@ sl__interp_run(sl__exec *ex, sl_func *f, sl_val *fp, const sl_val *stack_end, ui
 
     RELOAD_MEM();
     pc = NULL;
+    ccode = f->code;
     goto enter;
 
 #ifdef SL_DISPATCH_SWITCH
@@ -288,6 +290,17 @@ L_bad_variant: /* never emitted by the lowerer */
         newfp = fp + OP(1);
         ret_pc = pc + 2;
         goto call;
+    }
+    CASE(call_direct)
+    {
+        /* A function of this module: its code's address is in the
+         * instruction, and it runs in the same instance. */
+        ccode = (const sl_code *)(uintptr_t)(OP(0) | (uint64_t)OP(1) << 32);
+        callee = inst->own_funcs + OP(3);
+        newfp = fp + OP(2);
+        ret_pc = pc + 3;
+        POLL_INTERRUPT();
+        goto enter;
     }
     CASE(call_indirect)
     {
@@ -467,8 +480,9 @@ call:
         pc = ret_pc;
         NEXT(0);
     }
+    ccode = callee->code;
 enter:
-    if (ex->depth + 1 >= max_depth || newfp + callee->code->frame_slots > stack_end)
+    if (ex->depth + 1 >= max_depth || newfp + ccode->frame_slots > stack_end)
         TRAP(SL_TRAP_STACK_EXHAUSTED);
     {
         uint32_t d = ++ex->depth;
@@ -477,13 +491,15 @@ enter:
         frames[d].func = callee;
     }
     fp = newfp;
-    code = callee->code;
-    /* Zero the locals and copy the constants: usually a handful of slots, so
-     * plain loops beat calls to memset/memcpy here. */
-    for (uint32_t i = code->n_param_slots; i < code->n_local_slots; i++)
-        fp[i].bits = 0;
-    for (uint32_t i = 0; i < code->n_consts; i++)
-        fp[code->const_base + i].bits = code->consts[i];
+    code = ccode;
+    /* Zeroed locals and the constants, one image: usually a handful of
+     * slots, so a plain loop beats a call to memcpy here. */
+    {
+        sl_val *dst = fp + code->n_param_slots;
+        const uint64_t *src = code->consts;
+        for (uint32_t i = 0, n = code->n_init; i < n; i++)
+            dst[i].bits = src[i];
+    }
     if (callee->inst != inst) {
         inst = callee->inst;
         RELOAD_MEM();

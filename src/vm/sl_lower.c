@@ -692,13 +692,16 @@ finish(lower *L, sl_code *code)
     if (frame > SLOT_MASK)
         FAIL(L, SL_ERR_INVALID, "function too large");
     relocate(L, s, s + L->n_consts);
+    /* The frame image: zeros for locals and padding, then the constants. */
+    uint32_t n_zero = s - L->ft->n_param_slots, n_init = n_zero + L->n_consts;
     code->cells = malloc((size_t)L->n_code * sizeof *code->cells);
-    code->consts = L->n_consts ? malloc((size_t)L->n_consts * sizeof *code->consts) : NULL;
-    if (!code->cells || (L->n_consts && !code->consts))
+    code->consts = n_init ? calloc(n_init, sizeof *code->consts) : NULL;
+    if (!code->cells || (n_init && !code->consts))
         return oom(L); /* sl__module_clear frees whichever succeeded */
     memcpy(code->cells, L->code, (size_t)L->n_code * sizeof *code->cells);
     if (L->n_consts)
-        memcpy(code->consts, L->consts, (size_t)L->n_consts * sizeof *code->consts);
+        memcpy(code->consts + n_zero, L->consts, (size_t)L->n_consts * sizeof *code->consts);
+    code->n_init = n_init;
     code->n_cells = L->n_code;
     code->n_param_slots = L->ft->n_param_slots;
     code->n_local_slots = L->n_local_slots;

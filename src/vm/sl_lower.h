@@ -12,7 +12,8 @@
  *     [0, P)            parameters (the caller wrote them there)
  *     [P, L)            declared locals, zeroed at entry
  *     [L, S)            padding so that S >= number of result slots
- *     [S, S + C)        constants, copied from code->consts at entry
+ *     [S, S + C)        constants; [P, S + C) is copied at entry from one
+ *                       image (code->consts: zeros, then the constants)
  *     [S + C, ...)      operand stack; a call's arguments are at its top and
  *                       become the callee's frame, results come back in place
  * Results are returned in [0, R). No Wasm byte is decoded at run time.
@@ -31,7 +32,8 @@
     X(move2, 4)         /* s1, d1, s2, d2: two moves in one dispatch */        \
     X(br_table, 2)      /* idx, n, then n+1 offsets (last = default) */        \
     X(br_back, 1)       /* br to a loop header: polls the interrupt flag */    \
-    X(call, 2)          /* func, arg_base */                                   \
+    X(call, 2)          /* func, arg_base: an imported function */             \
+    X(call_direct, 4)   /* code address (2 operands), arg_base, defined index */ \
     X(call_indirect, 4) /* type, arg_base, elem slot, table */                 \
     X(return, 0)                                                               \
     X(unreachable, 0)                                                          \

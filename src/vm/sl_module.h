@@ -143,7 +143,10 @@ typedef struct sl_code {
     uint32_t n_local_slots;  /* params + declared locals */
     uint32_t const_base;     /* constants occupy [const_base, const_base + n_consts) */
     uint32_t n_consts;
-    uint64_t *consts;        /* copied into the frame at each call */
+    /* Frame image copied at each call over [n_param_slots, const_base +
+     * n_consts): zeroed locals and padding, then the constants. */
+    uint64_t *consts;
+    uint32_t n_init;
     uint32_t frame_slots;    /* locals + max operand stack + constants */
 } sl_code;
 
