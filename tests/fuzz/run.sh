@@ -38,8 +38,24 @@ else
 fi
 
 echo "== building the engine with libFuzzer instrumentation ($out/libsluice.a)"
-make -s --no-print-directory BUILD="$out" CC=clang OPT=-O1 \
-    SAN="-fsanitize=fuzzer-no-link $san" "$out/libsluice.a"
+# Other people edit src/ while this runs. An object whose compile read a
+# source just before it changed is newer than that source, so make would
+# keep it, and a lowerer and interpreter from different versions crash in
+# ways that are no engine bug. So: when anything under src/ or include/
+# changed during the build, drop what this build compiled and build again.
+mkdir -p "$out"
+for attempt in 1 2 3 4; do
+    stamp="$out/.build-start"
+    touch "$stamp"
+    make -s --no-print-directory BUILD="$out" CC=clang OPT=-O1 \
+        SAN="-fsanitize=fuzzer-no-link $san" "$out/libsluice.a"
+    changed=$(find src include Makefile -newer "$stamp" -print -quit)
+    [ -z "$changed" ] && break
+    echo "sources changed during the build ($changed): rebuilding"
+    find "$out/src" -name '*.o' -newer "$stamp" -delete
+    [ "$attempt" -eq 4 ] && { echo "fuzz: sources keep changing; try later"; echo "fuzz: 0 passed, 1 failed"; exit 1; }
+    sleep 20
+done
 
 # ---- seeds ------------------------------------------------------------------
 seeds="$out/seeds"
@@ -81,6 +97,15 @@ if command -v wasm-opt >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; th
 fi
 echo "seeds: $(find "$seeds/wasm" -type f | wc -l) modules, $(find "$seeds/json" -type f | wc -l) JSON documents"
 
+# signature BIN INPUT: a one-line bug signature for deduplicating findings.
+signature() {
+    local log kind where
+    log=$(timeout 60 "$1" "$2" 2>&1 || true)
+    kind=$(printf '%s\n' "$log" | grep -oE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer): [a-z-]+|runtime error: [a-z -]+' | head -n 1)
+    where=$(printf '%s\n' "$log" | grep -oE '(src|tests)/[a-z_/]+\.(c|inc|h):[0-9]+' | head -n 1)
+    printf '%s @ %s\n' "${kind:-no report on replay}" "${where:-?}"
+}
+
 # ---- build and run each target ---------------------------------------------
 for t in "${targets[@]}"; do
     src="tests/fuzz/$t.c"
@@ -102,7 +127,6 @@ for t in "${targets[@]}"; do
     esac
     reg=()
     compgen -G "tests/regression/$t/*" >/dev/null && reg=("tests/regression/$t")
-    before=$(find "$art" -type f | wc -l)
     status=0
     # shellcheck disable=SC2086  # FUZZ_FLAGS is a flag list
     timeout --foreground $((FUZZ_SECONDS + 300)) "$bin" \
@@ -111,7 +135,10 @@ for t in "${targets[@]}"; do
         $FUZZ_FLAGS "$corpus" "${seed_dirs[@]}" ${reg[@]+"${reg[@]}"} \
         >"$out/$t.log" 2>&1 || status=$?
     grep -E '^(stat::|Done|INFO: fuzzed for|==[0-9]+==ERROR|SUMMARY)' "$out/$t.log" | sed 's/^/  /' || true
+    # Findings, deduplicated by signature (sanitizer error kind + the first
+    # frame in src/), keeping the smallest input of each.
     found=0
+    declare -A best=()
     for a in "$art"/*; do
         [ -f "$a" ] || continue
         base=$(basename "$a")
@@ -119,16 +146,27 @@ for t in "${targets[@]}"; do
             crash-*|leak-*|timeout-*|oom-*|slow-unit-*) ;;
             *) continue ;;
         esac
-        dest="tests/regression/$t/$base.input"
-        if [ ! -e "$dest" ]; then
-            cp "$a" "$dest"
-            echo "  NEW FINDING: $dest"
-            echo "    reproduce: $bin $dest"
-            found=$((found + 1))
+        sig=$(signature "$bin" "$a")
+        if [ -z "${best[$sig]:-}" ] || [ "$(stat -c %s "$a")" -lt "$(stat -c %s "${best[$sig]}")" ]; then
+            best[$sig]=$a
         fi
     done
-    after=$(find "$art" -type f | wc -l)
-    if [ "$found" -gt 0 ] || [ "$after" -gt "$before" ] || [ "$status" -ne 0 ]; then
+    for sig in "${!best[@]}"; do
+        a=${best[$sig]}
+        dest="tests/regression/$t/$(basename "$a").input"
+        cp "$a" "$dest"
+        found=$((found + 1))
+        echo "  NEW FINDING: $dest"
+        echo "    signature: $sig"
+        echo "    reproduce: $bin $dest"
+        echo "          or: tests/regression/suite.sh (replays it on \$BUILD)"
+        timeout 60 "$bin" "$a" 2>&1 | grep -E 'ERROR|runtime error|^    #[0-9] ' | head -n 8 | sed 's/^/    /' || true
+    done
+    unset best
+    # Processed artifacts move aside, so the next run reports only its own.
+    mkdir -p "$art/seen"
+    find "$art" -maxdepth 1 -type f -exec mv -t "$art/seen/" {} +
+    if [ "$found" -gt 0 ] || [ "$status" -ne 0 ]; then
         echo "$t: FAILED (exit status $status, $found new finding(s); log: $out/$t.log)"
         failed=$((failed + 1))
     else
