@@ -135,6 +135,8 @@ for t in "${targets[@]}"; do
         $FUZZ_FLAGS "$corpus" "${seed_dirs[@]}" ${reg[@]+"${reg[@]}"} \
         >"$out/$t.log" 2>&1 || status=$?
     grep -E '^(stat::|Done|INFO: fuzzed for|==[0-9]+==ERROR|SUMMARY)' "$out/$t.log" | sed 's/^/  /' || true
+    # -fork mode prints no final stats: its last progress line has the totals.
+    grep -E '^#[0-9]+: cov:' "$out/$t.log" | tail -n 1 | sed 's/^/  /' || true
     # Findings, deduplicated by signature (sanitizer error kind + the first
     # frame in src/), keeping the smallest input of each.
     found=0
