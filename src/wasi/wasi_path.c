@@ -104,22 +104,21 @@ static int path_open(wasi_ctx *ctx, sl_instance *inst, const sl_val *a)
     /* O_NONBLOCK so a FIFO in the sandbox cannot hang the open; cleared
      * below unless the guest asked for it. */
     flags |= O_NOCTTY | O_NONBLOCK;
-    if (oflags & WASI_O_CREAT)
-        flags |= O_CREAT;
-    if (oflags & WASI_O_DIRECTORY)
-        flags |= O_DIRECTORY;
-    if (oflags & WASI_O_EXCL)
-        flags |= O_EXCL;
-    if (oflags & WASI_O_TRUNC)
-        flags |= O_TRUNC;
-    if (fdflags & WASI_FDFLAG_APPEND)
-        flags |= O_APPEND;
-    if (fdflags & WASI_FDFLAG_DSYNC)
-        flags |= O_DSYNC;
-    if (fdflags & WASI_FDFLAG_RSYNC)
-        flags |= O_RSYNC;
-    if (fdflags & WASI_FDFLAG_SYNC)
-        flags |= O_SYNC;
+    /* WASI oflags (low byte here) and fdflags (shifted up 8) -> open(2) flags */
+    static const struct { uint32_t wasi; int host; } open_flags[] = {
+        {WASI_O_CREAT, O_CREAT},
+        {WASI_O_DIRECTORY, O_DIRECTORY},
+        {WASI_O_EXCL, O_EXCL},
+        {WASI_O_TRUNC, O_TRUNC},
+        {(uint32_t)WASI_FDFLAG_APPEND << 8, O_APPEND},
+        {(uint32_t)WASI_FDFLAG_DSYNC << 8, O_DSYNC},
+        {(uint32_t)WASI_FDFLAG_RSYNC << 8, O_RSYNC},
+        {(uint32_t)WASI_FDFLAG_SYNC << 8, O_SYNC},
+    };
+    uint32_t wanted = (uint32_t)(oflags & 0xFF) | ((uint32_t)(fdflags & 0xFF) << 8);
+    for (size_t i = 0; i < sizeof open_flags / sizeof open_flags[0]; i++)
+        if (wanted & open_flags[i].wasi)
+            flags |= open_flags[i].host;
 
     char *path;
     int err = guest_path(inst, wasi__u32(a[2]), wasi__u32(a[3]), &path);
