@@ -14,24 +14,28 @@ WERROR   ?=
 CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Wno-unused-parameter $(WERROR)
 CFLAGS_ALL = $(CSTD) $(OPT) -g $(WARN) $(SAN) $(DEFS) -Iinclude -MMD -MP
-LDLIBS   := -lm -lpthread
+GW_LIBS  := -luv -lssl -lcrypto -lpcre2-8 -lyaml
+LDLIBS   := $(GW_LIBS) -lm -lpthread
 
 # Layers, bottom up. Each layer sees include/ plus the layers below it.
 UTIL_SRC := $(wildcard src/util/*.c)
 VM_SRC   := $(wildcard src/vm/*.c)
 WASI_SRC := $(wildcard src/wasi/*.c)
+GW_SRC   := $(wildcard src/gateway/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 
 UTIL_OBJ := $(UTIL_SRC:%.c=$(BUILD)/%.o)
 VM_OBJ   := $(VM_SRC:%.c=$(BUILD)/%.o)
 WASI_OBJ := $(WASI_SRC:%.c=$(BUILD)/%.o)
+GW_OBJ   := $(GW_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
-LIB_OBJ  := $(UTIL_OBJ) $(VM_OBJ) $(WASI_OBJ)
+LIB_OBJ  := $(UTIL_OBJ) $(VM_OBJ) $(WASI_OBJ) $(GW_OBJ)
 
 $(BUILD)/src/util/%.o: CFLAGS_LAYER := -Isrc/util
 $(BUILD)/src/vm/%.o:   CFLAGS_LAYER := -Isrc/util -Isrc/vm
 $(BUILD)/src/wasi/%.o: CFLAGS_LAYER := -Isrc/util -Isrc/wasi
-$(BUILD)/src/cli/%.o:  CFLAGS_LAYER := -Isrc/util -Isrc/wasi -Isrc/cli
+$(BUILD)/src/gateway/%.o: CFLAGS_LAYER := -Isrc/util -Isrc/gateway
+$(BUILD)/src/cli/%.o:  CFLAGS_LAYER := -Isrc/util -Isrc/wasi -Isrc/gateway -Isrc/cli
 # The interpreter's frame set-up loops must stay loops (see sl_interp.c).
 IS_CLANG := $(findstring clang,$(shell $(CC) --version 2>/dev/null))
 $(BUILD)/src/vm/sl_interp.o: CFLAGS_LAYER += $(if $(IS_CLANG),,-fno-tree-loop-distribute-patterns)

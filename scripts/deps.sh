@@ -12,11 +12,19 @@ PKGS=(
   nodejs                               # second engine for differential tests and bench
   libclang-rt-14-dev                   # sanitizer and libFuzzer runtimes
   python3
+  libuv1-dev libssl-dev libpcre2-dev libyaml-dev   # gateway: event loop, TLS, regex, config
+  curl wrk nginx-light openssl          # gateway tests and benchmarks
 )
 
 missing() {
   for t in cc clang wasm-ld wast2json wasm-opt node python3; do
     command -v "$t" >/dev/null 2>&1 || return 0
+  done
+  for t in curl wrk nginx openssl; do
+    command -v "$t" >/dev/null 2>&1 || [ -x "/usr/sbin/$t" ] || return 0
+  done
+  for h in uv.h openssl/ssl.h pcre2.h yaml.h; do
+    [ -e "/usr/include/$h" ] || return 0
   done
   [ -e /usr/lib/wasm32-wasi/libc.a ] || return 0
   ls /usr/lib/llvm-14/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1 || return 0

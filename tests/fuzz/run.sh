@@ -113,7 +113,7 @@ for t in "${targets[@]}"; do
     echo "== $t"
     # shellcheck disable=SC2086  # san is a flag list
     if ! clang -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -fsanitize=fuzzer $san \
-        -Iinclude -Isrc/util "$src" "$out/libsluice.a" -lm -lpthread -o "$bin"; then
+        -Iinclude -Isrc/util -Isrc/gateway "$src" "$out/libsluice.a" -luv -lssl -lcrypto -lpcre2-8 -lyaml -lm -lpthread -o "$bin"; then
         echo "$t: does not build"
         failed=$((failed + 1))
         continue

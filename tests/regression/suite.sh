@@ -52,7 +52,7 @@ for dir in tests/regression/*/; do
     exe="$out/$target"
     # shellcheck disable=SC2086  # SAN and DEFS are flag lists
     if ! $CC -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra $SAN $DEFS \
-        -Iinclude -Isrc/util "$src" tests/fuzz/replay_main.c "$lib" -lm -lpthread \
+        -Iinclude -Isrc/util -Isrc/gateway "$src" tests/fuzz/replay_main.c "$lib" -luv -lssl -lcrypto -lpcre2-8 -lyaml -lm -lpthread \
         -o "$exe" >"$exe.build.log" 2>&1; then
         echo "not ok - $target: replay binary does not build"
         sed 's/^/#   /' "$exe.build.log" | head -n 10
