@@ -27,6 +27,7 @@
  * the process exit code. */
 int cli_run_main(int argc, char **argv);
 int cli_validate_main(int argc, char **argv);
+int cli_gateway_main(int argc, char **argv);
 int cli_spectest_main(int argc, char **argv);
 
 /* Reads a whole file into a malloc'd buffer (returns owned *data; free it).

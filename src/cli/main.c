@@ -25,6 +25,7 @@ static void usage(FILE *out)
           "  validate FILE  decode and validate a module; print \"FILE: valid\"\n"
           "  spectest [--verbose] FILE.json...\n"
           "                 run wabt wast2json output (the WebAssembly spec tests)\n"
+          "  gateway -c FILE run the API gateway with a YAML config (docs/config.md)\n"
           "  version        print the version\n"
           "  help           print this text\n"
           "\n"
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
         return cli_validate_main(argc - 1, argv + 1);
     if (strcmp(cmd, "spectest") == 0)
         return cli_spectest_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "gateway") == 0)
+        return cli_gateway_main(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("sluice %s\n", SLUICE_VERSION);
         return CLI_EXIT_OK;
