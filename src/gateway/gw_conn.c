@@ -159,7 +159,7 @@ static void release_buf(gw_conn *c)
     c->cap = c->pos = c->len = 0;
 }
 
-static void stream_free(gw_stream *s)
+static void stream_destroy(gw_stream *s)
 {
     ut_buf_free(&s->head_out);
     ut_buf_free(&s->up_head);
@@ -167,6 +167,24 @@ static void stream_free(gw_stream *s)
     free(s->headers);
     free(s->resp_headers);
     free(s);
+}
+
+/* Finished streams go back to the worker with their arrays and buffers. */
+static void stream_free(gw_stream *s)
+{
+    gw_worker *w = s->w;
+    if (w->n_free_streams < sizeof w->free_streams / sizeof w->free_streams[0] &&
+        s->head_out.cap <= 65536 && s->up_head.cap <= 65536) {
+        w->free_streams[w->n_free_streams++] = s;
+        return;
+    }
+    stream_destroy(s);
+}
+
+void gw_worker_free_streams(gw_worker *w)
+{
+    while (w->n_free_streams)
+        stream_destroy(w->free_streams[--w->n_free_streams]);
 }
 
 static void on_conn_handle_closed(uv_handle_t *h)
@@ -295,10 +313,15 @@ static bool make_room(gw_conn *c)
     }
     gw_stream *s = c->stream;
     bool reading_head = s && !s->body_pos;
-    if (!reading_head && c->pos == c->len)
+    /* A replayable request (retries) must stay where it is in the buffer
+     * until its exchange ends; pipelined bytes may only be appended. */
+    bool pinned = s && s->body_pos && s->replayable;
+    if (!reading_head && !pinned && c->pos == c->len)
         c->pos = c->len = 0; /* everything consumed; the head is not needed */
     if (c->len < c->cap)
         return true;
+    if (pinned)
+        return false;
     /* Full: move the live bytes to the front, or grow for a large head. */
     size_t start = reading_head ? s->head_pos : c->pos;
     if (start > 0) {
@@ -440,21 +463,45 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 
 static gw_stream *stream_new(gw_conn *c)
 {
-    gw_stream *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
+    gw_worker *w = c->w;
     const gw_config *cfg = c->gen->cfg;
     size_t cap = cfg->limits.max_headers;
-    s->headers = malloc(sizeof(gw_header) * cap);
-    if (!s->headers) {
-        free(s);
-        return NULL;
+    gw_stream *s = NULL;
+    if (w->n_free_streams) {
+        s = w->free_streams[--w->n_free_streams];
+        /* keep the allocations, reset everything else */
+        gw_header *headers = s->headers, *resp_headers = s->resp_headers;
+        size_t headers_cap = s->headers_cap;
+        ut_buf head_out = s->head_out, up_head = s->up_head, log_target = s->log_target;
+        memset(s, 0, sizeof *s);
+        s->headers = headers;
+        s->headers_cap = headers_cap;
+        s->resp_headers = resp_headers;
+        s->head_out = head_out;
+        s->up_head = up_head;
+        s->log_target = log_target;
+        ut_buf_reset(&s->head_out);
+        ut_buf_reset(&s->up_head);
+        ut_buf_reset(&s->log_target);
+    } else {
+        s = calloc(1, sizeof *s);
+        if (!s)
+            return NULL;
+    }
+    if (s->headers_cap < cap) {
+        free(s->headers);
+        s->headers = malloc(sizeof(gw_header) * cap);
+        s->headers_cap = s->headers ? cap : 0;
+        if (!s->headers) {
+            stream_destroy(s);
+            return NULL;
+        }
     }
     gw_http1_limits lim = {cfg->limits.max_header_bytes, cfg->limits.max_headers,
                            cfg->limits.max_request_line};
     gw_http1_parser_init(&s->parser, false, &lim, s->headers, cap);
     s->c = c;
-    s->w = c->w;
+    s->w = w;
     s->gen = c->gen;
     s->head_pos = c->pos;
     s->start_ns = uv_hrtime();
@@ -504,8 +551,13 @@ static void set_request_id(gw_stream *s)
             return;
         }
     }
-    snprintf(s->request_id, sizeof s->request_id, "%s%016llx", s->w->request_id_prefix,
-             (unsigned long long)++s->w->next_request_id);
+    /* 16 hex digits of per-worker prefix + 16 of a counter */
+    static const char hex[] = "0123456789abcdef";
+    memcpy(s->request_id, s->w->request_id_prefix, 16);
+    uint64_t n = ++s->w->next_request_id;
+    for (int i = 31; i >= 16; i--, n >>= 4)
+        s->request_id[i] = hex[n & 15];
+    s->request_id[32] = '\0';
 }
 
 /* Splits an origin-form or absolute-form target into host and path. */
@@ -770,7 +822,6 @@ static void step(gw_conn *c)
     }
     c->pos = s->head_pos + (size_t)r;
     s->body_pos = c->pos;
-    gw_conn_read_pause(c);
     dispatch(s);
 }
 
@@ -834,6 +885,7 @@ void gw_stream_finish(gw_stream *s)
         }
         ut_buf_puts(l, "}\n");
     }
+    GW_STAT_ADD(w->stats->bytes_out, s->bytes_out + s->resp_pipe.bytes);
     c->stream = NULL;
     gw_proxy_abort(s);
     stream_free(s);
@@ -937,7 +989,9 @@ int gw_pipe_fill(gw_pipe *p, const char *buf, size_t *pos, size_t len, uv_buf_t 
         if (dl) {
             p->bytes += dl;
             if (p->chunked_out) {
-                int hl = snprintf(p->hex[spans], sizeof p->hex[spans], "%zx\r\n", dl);
+                size_t hl = ut_u64_to_text(dl, 16, p->hex[spans]);
+                p->hex[spans][hl++] = '\r';
+                p->hex[spans][hl++] = '\n';
                 iov[(*n)++] = uv_buf_init(p->hex[spans], (unsigned)hl);
                 iov[(*n)++] = uv_buf_init((char *)d, (unsigned)dl);
                 iov[(*n)++] = uv_buf_init((char *)"\r\n", 2);

@@ -84,7 +84,8 @@ struct gw_stream {
 
     gw_http1_parser parser;
     gw_http1_head req;
-    gw_header *headers;      /* max_headers entries */
+    gw_header *headers;      /* headers_cap entries (>= max_headers) */
+    size_t headers_cap;
     bool is_head;
     bool idempotent;
     bool replayable;         /* whole request is in c->buf: retries possible */
@@ -160,6 +161,9 @@ void gw_conn_body_consumed(gw_conn *c);
 
 /* Drain: close idle connections now; busy ones close after their exchange. */
 void gw_conn_drain_all(gw_worker *w);
+
+/* Frees the worker's cache of finished streams (at worker exit). */
+void gw_worker_free_streams(gw_worker *w);
 
 /* Proxy entry points (gw_proxy.c). */
 void gw_proxy_start(gw_stream *s);

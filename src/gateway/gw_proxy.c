@@ -27,7 +27,7 @@
 static void req_pump(gw_stream *s);
 static void resp_pump(gw_stream *s);
 static void attempt(gw_stream *s);
-static void on_up_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+static void on_up_data(gw_upconn *u, ssize_t nread);
 
 static bool name_is(gw_str n, const char *lower, size_t len)
 {
@@ -139,7 +139,11 @@ static void build_up_head(gw_stream *s)
     ut_buf_puts(b, s->request_id);
     ut_buf_puts(b, "\r\n");
     if (req->body == GW_BODY_LENGTH)
-        ut_buf_printf(b, "Content-Length: %llu\r\n", (unsigned long long)req->content_length);
+{
+        ut_buf_puts(b, "Content-Length: ");
+        ut_buf_put_u64(b, req->content_length);
+        ut_buf_puts(b, "\r\n");
+    }
     else if (req->body == GW_BODY_CHUNKED)
         ut_buf_puts(b, "Transfer-Encoding: chunked\r\n");
     ut_buf_puts(b, "\r\n");
@@ -170,7 +174,9 @@ static void build_down_head(gw_stream *s)
     if (!s->req_done && s->req.body != GW_BODY_NONE)
         c->keep_alive = false; /* early response: the rest of the body is not read */
 
-    ut_buf_printf(b, "HTTP/1.1 %d ", resp->status);
+    ut_buf_puts(b, "HTTP/1.1 ");
+    ut_buf_put_u64(b, (uint64_t)resp->status);
+    ut_buf_putc(b, ' ');
     ut_buf_append(b, resp->reason.base, resp->reason.len);
     ut_buf_puts(b, "\r\n");
     for (size_t i = 0; i < resp->n_headers; i++) {
@@ -360,10 +366,16 @@ static void req_pump(gw_stream *s)
 
 static void on_continue_written(gw_conn *c, int status)
 {
-    if (status < 0)
+    if (status < 0) {
         gw_conn_close(c);
-    else if (c->stream)
-        req_pump(c->stream);
+        return;
+    }
+    gw_stream *s = c->stream;
+    if (!s)
+        return;
+    req_pump(s);
+    if (c->stream == s && !c->closing)
+        resp_pump(s);
 }
 
 static void send_continue(gw_stream *s)
@@ -415,18 +427,12 @@ static void on_resp_written(gw_conn *c, int status)
 
 static void up_read_resume(gw_upconn *u)
 {
-    if (u->reading || u->closing)
-        return;
-    if (uv_read_start((uv_stream_t *)&u->tcp, gw_upstream_alloc, on_up_read) == 0)
-        u->reading = true;
+    gw_upstream_read_resume(u);
 }
 
 static void up_read_pause(gw_upconn *u)
 {
-    if (!u->reading)
-        return;
-    uv_read_stop((uv_stream_t *)&u->tcp);
-    u->reading = false;
+    gw_upstream_read_pause(u);
 }
 
 static bool head_has_room(gw_upconn *u)
@@ -439,7 +445,7 @@ static void resp_pump(gw_stream *s)
     gw_conn *c = s->c;
     for (;;) {
         gw_upconn *u = s->up;
-        if (s->resp_writing || s->resp_done || !u)
+        if (s->resp_writing || s->resp_done || !u || c->writing)
             return;
         uv_buf_t iov[IOV_MAX_N];
         unsigned n = 0;
@@ -547,17 +553,9 @@ static void resp_pump(gw_stream *s)
     }
 }
 
-static void on_up_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+static void on_up_data(gw_upconn *u, ssize_t nread)
 {
-    gw_upconn *u = st->data;
     gw_stream *s = u->owner;
-    if (nread == 0)
-        return;
-    if (!s) {
-        /* idle in the pool: data or EOF means it is no longer usable */
-        gw_upstream_close(u);
-        return;
-    }
     if (nread == UV_ENOBUFS) {
         up_read_pause(u); /* full: resp_pump decides (head too large) */
     } else if (nread < 0) {
@@ -608,7 +606,7 @@ static void attempt(gw_stream *s)
     s->resp_parser.request_was_head = s->is_head;
     int err = 0;
     gw_stats_cluster_request(s->w->stats, cc->stat_slot);
-    gw_upconn *u = gw_upstream_acquire(s->ep, s, on_connected, &err);
+    gw_upconn *u = gw_upstream_acquire(s->ep, s, on_connected, on_up_data, &err);
     if (!u) {
         fail(s, 503, err == UV_EBUSY ? "upstream connection limit reached" : "upstream unavailable");
         return;
@@ -640,7 +638,8 @@ void gw_proxy_start(gw_stream *s)
         return;
     }
     s->cluster->users++;
-    s->resp_headers = malloc(sizeof(gw_header) * 128);
+    if (!s->resp_headers)
+        s->resp_headers = malloc(sizeof(gw_header) * 128);
     if (!s->resp_headers) {
         fail(s, 503, "out of memory");
         return;

@@ -320,7 +320,7 @@ static void on_connect(uv_connect_t *req, int status)
         gw_upstream_close(u);
 }
 
-void gw_upstream_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
 {
     gw_upconn *u = h->data;
     if (!u->owner) {
@@ -344,7 +344,7 @@ void gw_upstream_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
 }
 
 gw_upconn *gw_upstream_acquire(gw_endpoint_state *ep, void *owner, gw_upconn_connect_cb cb,
-                               int *err)
+                               gw_upconn_data_cb on_data, int *err)
 {
     gw_worker *w = ep->cluster->w;
     if (!gw_link_empty(&ep->idle)) {
@@ -357,11 +357,8 @@ gw_upconn *gw_upstream_acquire(gw_endpoint_state *ep, void *owner, gw_upconn_con
         u->eof = false;
         u->pos = u->len = 0;
         u->on_connect = cb;
-        if (u->reading) {
-            uv_read_stop((uv_stream_t *)&u->tcp);
-            u->reading = false;
-        }
-        return u;
+        u->on_data = on_data;
+        return u; /* still reading: the proxy's read callback stays on */
     }
     const gw_cluster_conf *cc = ep->cluster->conf;
     if (cc->max_connections && ep->n_conns >= cc->max_connections) {
@@ -377,6 +374,7 @@ gw_upconn *gw_upstream_acquire(gw_endpoint_state *ep, void *owner, gw_upconn_con
     u->ep = ep;
     u->owner = owner;
     u->on_connect = cb;
+    u->on_data = on_data;
     gw_link_init(&u->link);
     uv_tcp_init(&w->loop, &u->tcp);
     uv_timer_init(&w->loop, &u->timer);
@@ -397,11 +395,32 @@ gw_upconn *gw_upstream_acquire(gw_endpoint_state *ep, void *owner, gw_upconn_con
     return u;
 }
 
-static void on_idle_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     gw_upconn *u = st->data;
-    if (nread != 0)
+    if (nread == 0)
+        return;
+    if (!u->owner) {
         gw_upstream_close(u); /* data or EOF while idle: not reusable */
+        return;
+    }
+    u->on_data(u, nread);
+}
+
+void gw_upstream_read_resume(gw_upconn *u)
+{
+    if (u->reading || u->closing)
+        return;
+    if (uv_read_start((uv_stream_t *)&u->tcp, on_alloc, on_read) == 0)
+        u->reading = true;
+}
+
+void gw_upstream_read_pause(gw_upconn *u)
+{
+    if (!u->reading)
+        return;
+    uv_read_stop((uv_stream_t *)&u->tcp);
+    u->reading = false;
 }
 
 void gw_upstream_release(gw_upconn *u)
@@ -422,7 +441,5 @@ void gw_upstream_release(gw_upconn *u)
     gw_link_insert(&ep->idle, &u->link);
     ep->n_idle++;
     uv_timer_start(&u->timer, on_idle_timeout, ep->cluster->conf->idle_timeout_ms, 0);
-    if (u->reading)
-        uv_read_stop((uv_stream_t *)&u->tcp);
-    u->reading = uv_read_start((uv_stream_t *)&u->tcp, gw_upstream_alloc, on_idle_read) == 0;
+    gw_upstream_read_resume(u); /* to notice the upstream closing it */
 }

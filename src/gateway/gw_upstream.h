@@ -53,6 +53,8 @@ typedef struct gw_cluster_state {
 
 /* A connection to an upstream endpoint. */
 typedef void (*gw_upconn_connect_cb)(struct gw_upconn *u, int status); /* 0 or UV error */
+/* Bytes (or EOF / error, nread < 0) read for the owner; buf is u->buf. */
+typedef void (*gw_upconn_data_cb)(struct gw_upconn *u, ssize_t nread);
 
 typedef struct gw_upconn {
     uv_tcp_t tcp;
@@ -63,6 +65,7 @@ typedef struct gw_upconn {
     gw_link link;          /* in ep->idle while idle */
     void *owner;           /* the stream using it, or NULL when idle */
     gw_upconn_connect_cb on_connect;
+    gw_upconn_data_cb on_data;
     char *buf;             /* read buffer (GW_BUF_SIZE), NULL while idle */
     size_t pos, len;
     uint64_t requests;     /* served on this connection */
@@ -93,16 +96,18 @@ gw_endpoint_state *gw_upstream_pick(gw_cluster_state *cs, const gw_endpoint_stat
  * connection can be opened (max_connections, OOM); *err then holds a UV
  * error code. */
 gw_upconn *gw_upstream_acquire(gw_endpoint_state *ep, void *owner, gw_upconn_connect_cb cb,
-                               int *err);
+                               gw_upconn_data_cb on_data, int *err);
+
+/* Reading stays on for the life of a connection (no epoll_ctl churn per
+ * request); the owner pauses it only for backpressure. While idle in the
+ * pool, data or EOF closes the connection. */
+void gw_upstream_read_resume(gw_upconn *u);
+void gw_upstream_read_pause(gw_upconn *u);
 
 /* Returns a connection that finished a request cleanly to the pool. */
 void gw_upstream_release(gw_upconn *u);
 /* Closes a connection (error, or not reusable). */
 void gw_upstream_close(gw_upconn *u);
-
-/* libuv alloc callback for upstream reads (owner's buffer, or a scratch
- * buffer while idle in the pool). */
-void gw_upstream_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out);
 
 /* Failure accounting for passive ejection. */
 void gw_upstream_report(gw_endpoint_state *ep, bool ok);

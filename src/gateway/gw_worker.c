@@ -427,6 +427,7 @@ void gw_worker_join(gw_worker *w)
     w->gen = NULL;
     while (w->n_free_bufs)
         free(w->free_bufs[--w->n_free_bufs]);
+    gw_worker_free_streams(w);
     ut_buf_free(&w->log);
 }
 

@@ -111,6 +111,9 @@ typedef struct gw_worker {
     /* Freed read buffers, reused (each GW_BUF_SIZE bytes). */
     char *free_bufs[64];
     unsigned n_free_bufs;
+    /* Finished streams kept for reuse with their header arrays. */
+    struct gw_stream *free_streams[32];
+    unsigned n_free_streams;
 
     /* Cached "Date: ..." header value for direct responses. */
     char date[40];

@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,28 @@ static inline void ut_buf_printf(ut_buf *b, const char *fmt, ...)
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
     b->len += (size_t)n;
+}
+
+/* Writes v in decimal (base 10) or lowercase hex (base 16) to out, which
+ * must hold 21 bytes; returns the length (no NUL). No locale, no printf. */
+static inline size_t ut_u64_to_text(uint64_t v, unsigned base, char *out)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        unsigned d = (unsigned)(v % base);
+        tmp[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
+        v /= base;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+static inline void ut_buf_put_u64(ut_buf *b, uint64_t v)
+{
+    char tmp[24];
+    ut_buf_append(b, tmp, ut_u64_to_text(v, 10, tmp));
 }
 
 /* Appends s as a JSON string literal, quotes included. */
