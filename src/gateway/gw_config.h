@@ -195,4 +195,9 @@ void gw_config_dump_json(const gw_config *c, ut_buf *out);
  * resolving names with getaddrinfo. Returns 0 or -1 with a message in err. */
 int gw_config_parse_address(const char *s, gw_sockaddr *addr, char *err, size_t err_len);
 
+/* Process-wide switch for tests and fuzzing (default on): when off, host
+ * names other than "localhost" are not looked up (no DNS); numeric
+ * addresses still resolve and a name is an "unresolvable" error. */
+void gw_config_set_name_lookups(bool enabled);
+
 #endif

@@ -62,14 +62,14 @@ int gw_write_iov(uv_stream_t *st, uv_write_t *req, const uv_buf_t *iov, unsigned
 typedef struct tls_write {
     uv_write_t req;
     gw_conn *c;
-    size_t len;
-    char data[];
+    ut_buf data; /* ciphertext, owned by this write */
 } tls_write;
 
 static void on_tls_written(uv_write_t *req, int status)
 {
     tls_write *tw = (tls_write *)req;
     gw_conn *c = tw->c;
+    ut_buf_free(&tw->data);
     free(tw);
     if (c->closing)
         return;
@@ -78,6 +78,7 @@ static void on_tls_written(uv_write_t *req, int status)
         return;
     }
     if (c->writing && c->tcp.write_queue_size < TLS_WRITE_HIGH / 2) {
+        uv_timer_stop(&c->timer);
         c->writing = false;
         gw_write_cb cb = c->write_cb;
         c->write_cb = NULL;
@@ -86,30 +87,48 @@ static void on_tls_written(uv_write_t *req, int status)
     }
 }
 
-/* Sends whatever ciphertext the TLS session has queued. */
+/* Sends whatever ciphertext the TLS session has queued. The session hands
+ * its buffer over to the write (no copy), and the write frees it. */
 static int tls_flush(gw_conn *c)
 {
-    ut_buf_reset(&c->tls_out);
-    if (gw_tls_take_output(c->tls, &c->tls_out) == 0)
-        return 0;
-    if (c->tls_out.oom)
-        return UV_ENOMEM;
-    tls_write *tw = malloc(sizeof *tw + c->tls_out.len);
+    tls_write *tw = calloc(1, sizeof *tw);
     if (!tw)
         return UV_ENOMEM;
-    tw->c = c;
-    tw->len = c->tls_out.len;
-    memcpy(tw->data, c->tls_out.data, tw->len);
-    uv_buf_t b = uv_buf_init(tw->data, (unsigned)tw->len);
-    int r = uv_write(&tw->req, (uv_stream_t *)&c->tcp, &b, 1, on_tls_written);
-    if (r < 0)
+    if (gw_tls_take_output(c->tls, &tw->data) == 0) {
+        bool oom = tw->data.oom;
+        ut_buf_free(&tw->data);
         free(tw);
+        return oom ? UV_ENOMEM : 0;
+    }
+    tw->c = c;
+    uv_buf_t b = uv_buf_init(tw->data.data, (unsigned)tw->data.len);
+    int r = uv_write(&tw->req, (uv_stream_t *)&c->tcp, &b, 1, on_tls_written);
+    if (r < 0) {
+        ut_buf_free(&tw->data);
+        free(tw);
+    }
     return r;
+}
+
+static void on_write_timeout(uv_timer_t *t)
+{
+    gw_conn *c = t->data;
+    if (c->stream)
+        c->stream->error = "client did not read the response in time";
+    gw_conn_close(c);
+}
+
+/* A client that stops reading must not hold the exchange forever. */
+static void arm_write_timer(gw_conn *c)
+{
+    c->idle_timer = false;
+    uv_timer_start(&c->timer, on_write_timeout, c->gen->cfg->timeouts.keepalive_timeout_ms, 0);
 }
 
 static void on_conn_written(uv_write_t *req, int status)
 {
     gw_conn *c = req->data;
+    uv_timer_stop(&c->timer);
     c->writing = false;
     gw_write_cb cb = c->write_cb;
     c->write_cb = NULL;
@@ -134,6 +153,7 @@ int gw_conn_write(gw_conn *c, const uv_buf_t *iov, unsigned n, gw_write_cb cb)
             return GW_WRITE_DONE;
         c->writing = true;
         c->write_cb = cb;
+        arm_write_timer(c);
         return GW_WRITE_PENDING;
     }
     c->wreq.data = c;
@@ -141,6 +161,7 @@ int gw_conn_write(gw_conn *c, const uv_buf_t *iov, unsigned n, gw_write_cb cb)
     if (r == GW_WRITE_PENDING) {
         c->writing = true;
         c->write_cb = cb;
+        arm_write_timer(c);
     }
     return r;
 }
@@ -197,7 +218,6 @@ static void on_conn_handle_closed(uv_handle_t *h)
         gw_worker_buf_put(c->w, c->tls_in);
     if (c->tls)
         gw_tls_free(c->tls);
-    ut_buf_free(&c->tls_out);
     if (c->gen)
         gw_gen_unref(c->gen);
     gw_worker *w = c->w;
@@ -861,7 +881,9 @@ void gw_stream_finish(gw_stream *s)
         ut_buf *l = &w->log;
         const char *target = s->log_target.len ? s->log_target.data : "";
         const char *host = s->log_target.len ? target + strlen(target) + 1 : "";
-        ut_buf_puts(l, "{\"id\":");
+        ut_buf_puts(l, "{\"time\":\"");
+        ut_buf_puts(l, gw_worker_iso_time(w));
+        ut_buf_puts(l, "\",\"id\":");
         ut_buf_json_str(l, s->request_id, strlen(s->request_id));
         ut_buf_puts(l, ",\"client\":");
         ut_buf_json_str(l, c->peer, strlen(c->peer));

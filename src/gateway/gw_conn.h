@@ -55,7 +55,6 @@ struct gw_conn {
     gw_link link;            /* in w->conns */
     size_t listener_index;
     gw_tls *tls;
-    ut_buf tls_out;          /* ciphertext being written */
     char *tls_in;            /* ciphertext read buffer */
 
     char *buf;               /* plaintext read buffer, NULL while idle */

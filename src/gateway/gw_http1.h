@@ -147,7 +147,7 @@ void gw_http1_body_init(gw_http1_body *b, const gw_http1_head *head, size_t max_
 /* Consumes framing from in[0..len). Returns the number of bytes consumed
  * (0..len) or GW_HTTP1_ERROR (malformed chunked framing; b->error says
  * why). Payload found in the consumed range is reported as one span
- * *data/*data_len (a sub-range of in; *data_len may be 0): call again with
+ * *data and *data_len (a sub-range of in; *data_len may be 0): call again with
  * in+consumed while consumed < len and !b->done to get the next span.
  * When the message ends b->done is set and the bytes after it (the next
  * pipelined message) are not consumed. GW_BODY_UNTIL_CLOSE consumes

@@ -121,9 +121,17 @@ const char *gw_worker_date(gw_worker *w)
         gmtime_r(&now, &tm);
         snprintf(w->date, sizeof w->date, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
                  tm.tm_mday, mons[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        snprintf(w->iso, sizeof w->iso, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
         w->date_sec = sec;
     }
     return w->date;
+}
+
+const char *gw_worker_iso_time(gw_worker *w)
+{
+    gw_worker_date(w);
+    return w->iso;
 }
 
 static void flush_log(gw_worker *w)

@@ -117,6 +117,7 @@ typedef struct gw_worker {
 
     /* Cached "Date: ..." header value for direct responses. */
     char date[40];
+    char iso[64];
     uint64_t date_sec;
 } gw_worker;
 
@@ -139,7 +140,8 @@ char *gw_worker_buf_get(gw_worker *w);
 void gw_worker_buf_put(gw_worker *w, char *buf);
 
 uint64_t gw_worker_rand(gw_worker *w);
-const char *gw_worker_date(gw_worker *w); /* IMF-fixdate for now */
+const char *gw_worker_date(gw_worker *w);     /* IMF-fixdate for now (Date header) */
+const char *gw_worker_iso_time(gw_worker *w); /* "2026-11-22T06:53:56Z" (access log) */
 void gw_worker_conn_closed(gw_worker *w); /* a downstream conn went away */
 
 /* Logging to stderr, one line, with the worker id. */
