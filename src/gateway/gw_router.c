@@ -33,9 +33,10 @@ static pthread_key_t md_key;
 static pcre2_match_context *match_ctx; /* shared, read-only after init */
 static _Thread_local pcre2_match_data *tl_md;
 
-static void md_destroy(void *p)
+static void md_destroy(void *p) /* at thread exit */
 {
     pcre2_match_data_free(p);
+    tl_md = NULL; /* a later match in another destructor makes a new one */
 }
 
 static void regex_init(void)
