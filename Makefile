@@ -47,17 +47,19 @@ WASM_OUT   := build/wasm
 EXAMPLE_WASM := $(patsubst examples/%.c,$(WASM_OUT)/examples/%.wasm,$(wildcard examples/*.c))
 TEST_WASM    := $(patsubst tests/wasi/%.c,$(WASM_OUT)/tests/%.wasm,$(wildcard tests/wasi/*.c))
 
-.PHONY: all deps deps-check run test test-asan test-check bench fuzz clean help wasm
+.PHONY: all deps deps-check run run-wasm test test-asan test-check bench fuzz clean help wasm
 
 all: deps-check $(BUILD)/sluice
 
 help:
 	@echo "make            build build/sluice (release)"
-	@echo "make run        run the bundled example WASI program with sluice"
+	@echo "make run        run the gateway with examples/gateway.yaml (http://127.0.0.1:8080/)"
+	@echo "make run-wasm   run the bundled example WASI program with sluice"
 	@echo "make test       build and run every test (ends with 'N passed, N failed')"
 	@echo "make test-asan  the test suite on an ASan+UBSan build (build-asan/)"
 	@echo "make test-check the test suite on the explicit-bounds-check build (build-check/)"
 	@echo "make bench      compute kernels: native vs node (V8) vs sluice"
+	@echo "make bench-gateway  gateway vs nginx as reverse proxy: req/s, latency, CPU, memory"
 	@echo "make fuzz       build libFuzzer targets and run each briefly"
 	@echo "make deps       install the Debian packages sluice needs (root)"
 	@echo "make clean      remove build directories"
@@ -89,7 +91,10 @@ $(WASM_OUT)/tests/%.wasm: tests/wasi/%.c
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(WASM_CFLAGS) $< -o $@
 
-run: all wasm
+run: all
+	$(BUILD)/sluice gateway -c examples/gateway.yaml
+
+run-wasm: all wasm
 	$(BUILD)/sluice run --dir examples::/data $(WASM_OUT)/examples/hello.wasm world
 
 test: all wasm
@@ -104,6 +109,10 @@ test-check:
 
 bench: all
 	@BUILD=$(BUILD) bench/run.sh
+
+.PHONY: bench-gateway
+bench-gateway: all
+	@BUILD=$(BUILD) bench/gateway.sh
 
 fuzz: deps-check
 	@BUILD=$(BUILD) tests/fuzz/run.sh

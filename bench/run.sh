@@ -15,13 +15,16 @@
 #   SLOW_S=30          a run slower than this is not repeated (keeps the
 #                      total bounded while an engine is still slow)
 #   STARTUP_RUNS=20    runs for the start-up measurement (0 skips it)
+#   BENCH_GATEWAY=1    then run bench/gateway.sh (gateway vs nginx as proxy;
+#                      0 skips it; its own settings are listed in that file)
 #
 # Each kernel prints checksum=... and time_ms=... (its own kernel section,
 # timed with CLOCK_MONOTONIC, so process and engine start-up are excluded).
 # Exit status: 0 when every runtime that ran agreed on every checksum;
 # 1 on a checksum mismatch or a native/compile failure. A sluice failure
 # shows "fail" in its cell but does not change the exit status
-# (set BENCH_STRICT=1 to make it count).
+# (set BENCH_STRICT=1 to make it count); neither does a gateway bench that
+# failed or missed its targets (with BENCH_STRICT=1 it does).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -462,6 +465,14 @@ if [ -f "$BUILD/libsluice.a" ]; then
   echo "engine:"
   "$OUT/engine_bench" "${mods[@]}" | tee "$OUT/engine.txt" | sed 's/^/  /'
   { echo; echo "engine (bench/tools/engine_bench.c):"; echo; sed 's/^/    /' "$OUT/engine.txt"; } >>"$OUT/results.md"
+fi
+
+# ---- the gateway against nginx (bench/gateway.sh; results on stdout only) ---
+if [ "${BENCH_GATEWAY:-1}" != 0 ]; then
+  echo
+  gw_rc=0
+  BUILD=$BUILD SLUICE=$SLUICE bench/gateway.sh || gw_rc=$?
+  if [ "$gw_rc" != 0 ] && [ "$BENCH_STRICT" = 1 ]; then STATUS=1; fi
 fi
 
 exit "$STATUS"

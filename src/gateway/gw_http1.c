@@ -342,6 +342,8 @@ static void field_connection(fields *f, const unsigned char *v, size_t vlen)
             f->connection |= GW_CONN_KEEP_ALIVE;
         else if (elen == 7 && ieq_lit(e, "upgrade", 7))
             f->connection |= GW_CONN_UPGRADE;
+        else if (elen)
+            f->connection |= GW_CONN_OTHER;
     }
 }
 
@@ -905,7 +907,9 @@ bool gw_http1_is_hop_by_hop(const gw_http1_head *head, gw_str name)
     default:
         break;
     }
-    if (!head || name.len == 0)
+    /* close, keep-alive and upgrade name fields handled above (or none), so
+     * only other Connection tokens need the scan below. */
+    if (!head || name.len == 0 || !(head->connection & GW_CONN_OTHER))
         return false;
     for (size_t i = 0; i < head->n_headers; i++) {
         const gw_header *h = &head->headers[i];

@@ -79,6 +79,7 @@ typedef enum gw_body_kind {
 #define GW_CONN_CLOSE      1u
 #define GW_CONN_KEEP_ALIVE 2u
 #define GW_CONN_UPGRADE    4u
+#define GW_CONN_OTHER      8u /* any other token (names a hop-by-hop field) */
 
 typedef struct gw_http1_head {
     /* request line (requests only) */
