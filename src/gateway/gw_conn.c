@@ -78,7 +78,7 @@ static void on_tls_written(uv_write_t *req, int status)
         return;
     }
     if (c->writing && c->tcp.write_queue_size < TLS_WRITE_HIGH / 2) {
-        uv_timer_stop(&c->timer);
+        c->timer_kind = GW_CONN_TIMER_NONE;
         c->writing = false;
         gw_write_cb cb = c->write_cb;
         c->write_cb = NULL;
@@ -110,25 +110,24 @@ static int tls_flush(gw_conn *c)
     return r;
 }
 
-static void on_write_timeout(uv_timer_t *t)
+/* Connection timeouts are deadlines checked by the worker's sweep (see
+ * gw_conn_sweep): arming one is a store, not a timer-heap operation. */
+static void set_deadline(gw_conn *c, uint8_t kind, uint32_t ms)
 {
-    gw_conn *c = t->data;
-    if (c->stream)
-        c->stream->error = "client did not read the response in time";
-    gw_conn_close(c);
+    c->timer_kind = kind;
+    c->deadline = uv_now(&c->w->loop) + ms;
 }
 
 /* A client that stops reading must not hold the exchange forever. */
 static void arm_write_timer(gw_conn *c)
 {
-    c->idle_timer = false;
-    uv_timer_start(&c->timer, on_write_timeout, c->gen->cfg->timeouts.keepalive_timeout_ms, 0);
+    set_deadline(c, GW_CONN_TIMER_WRITE, c->gen->cfg->timeouts.keepalive_timeout_ms);
 }
 
 static void on_conn_written(uv_write_t *req, int status)
 {
     gw_conn *c = req->data;
-    uv_timer_stop(&c->timer);
+    c->timer_kind = GW_CONN_TIMER_NONE;
     c->writing = false;
     gw_write_cb cb = c->write_cb;
     c->write_cb = NULL;
@@ -240,12 +239,6 @@ void gw_conn_close(gw_conn *c)
     c->w->n_conns--;
     gw_stats_downstream_close(c->w->stats);
     uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
-    uv_close((uv_handle_t *)&c->timer, on_conn_handle_closed);
-}
-
-static void on_linger_timeout(uv_timer_t *t)
-{
-    gw_conn_close(t->data);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)
@@ -260,7 +253,7 @@ static void on_shutdown(uv_shutdown_t *req, int status)
     }
     /* Read and discard what the client still sends (so our response is
      * not destroyed by a RST), until it closes or 2 s pass. */
-    uv_timer_start(&c->timer, on_linger_timeout, 2000, 0);
+    set_deadline(c, GW_CONN_TIMER_LINGER, 2000);
     gw_conn_read_resume(c);
 }
 
@@ -292,14 +285,8 @@ static void close_after_write(gw_conn *c)
 
 /* ---- timers ----------------------------------------------------------- */
 
-static void on_idle_timeout(uv_timer_t *t)
+static void on_header_timeout(gw_conn *c)
 {
-    gw_conn_close(t->data);
-}
-
-static void on_header_timeout(uv_timer_t *t)
-{
-    gw_conn *c = t->data;
     if (c->stream && c->len > c->pos) {
         gw_stream_respond_error(c->stream, 408, "request head not received in time");
         return;
@@ -309,14 +296,39 @@ static void on_header_timeout(uv_timer_t *t)
 
 static void arm_idle_timer(gw_conn *c)
 {
-    c->idle_timer = true;
-    uv_timer_start(&c->timer, on_idle_timeout, c->gen->cfg->timeouts.keepalive_timeout_ms, 0);
+    set_deadline(c, GW_CONN_TIMER_IDLE, c->gen->cfg->timeouts.keepalive_timeout_ms);
 }
 
 static void arm_header_timer(gw_conn *c)
 {
-    c->idle_timer = false;
-    uv_timer_start(&c->timer, on_header_timeout, c->gen->cfg->timeouts.header_timeout_ms, 0);
+    set_deadline(c, GW_CONN_TIMER_HEADER, c->gen->cfg->timeouts.header_timeout_ms);
+}
+
+void gw_conn_sweep(gw_worker *w)
+{
+    uint64_t now = uv_now(&w->loop);
+    gw_link *l = w->conns.next;
+    while (l != &w->conns) {
+        gw_conn *c = GW_CONTAINER(l, gw_conn, link);
+        l = l->next; /* c may close (and unlink) below */
+        if (c->timer_kind == GW_CONN_TIMER_NONE || now < c->deadline || c->closing)
+            continue;
+        uint8_t kind = c->timer_kind;
+        c->timer_kind = GW_CONN_TIMER_NONE;
+        switch (kind) {
+        case GW_CONN_TIMER_HEADER:
+            on_header_timeout(c);
+            break;
+        case GW_CONN_TIMER_WRITE:
+            if (c->stream)
+                c->stream->error = "client did not read the response in time";
+            gw_conn_close(c);
+            break;
+        default: /* idle keep-alive, lingering close */
+            gw_conn_close(c);
+            break;
+        }
+    }
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -387,9 +399,29 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
     *out = uv_buf_init(c->buf + c->len, (unsigned)(c->cap - c->len));
 }
 
+static int tls_pull(gw_conn *c);
+
 void gw_conn_read_resume(gw_conn *c)
 {
-    if (c->reading || c->closing || c->eof)
+    if (c->closing)
+        return;
+    if (c->tls) {
+        /* Plaintext may already wait inside the TLS session (records read
+         * while we were paused): no socket event will announce it. */
+        size_t before = c->len;
+        int r = tls_pull(c);
+        if (r < 0 && r != UV_ENOBUFS && r != UV_EOF) {
+            gw_conn_close(c);
+            return;
+        }
+        if (r == UV_EOF)
+            c->eof = true;
+        if (c->len > before)
+            process(c);
+        if (c->closing)
+            return;
+    }
+    if (c->reading || c->eof)
         return;
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
         c->reading = true;
@@ -749,7 +781,7 @@ static void dispatch(gw_stream *s)
     const gw_config *cfg = c->gen->cfg;
     gw_http1_head *req = &s->req;
 
-    uv_timer_stop(&c->timer);
+    c->timer_kind = GW_CONN_TIMER_NONE;
     c->requests++;
     gw_stats_request(w->stats);
     size_t ml = req->method.len < sizeof s->method - 1 ? req->method.len : sizeof s->method - 1;
@@ -808,7 +840,7 @@ static void step(gw_conn *c)
         if (c->pos == c->len) {
             if (c->buf && !c->writing) {
                 release_buf(c);
-                if (!c->idle_timer)
+                if (c->timer_kind != GW_CONN_TIMER_IDLE)
                     arm_idle_timer(c);
             }
             return;
@@ -864,9 +896,11 @@ static void process(gw_conn *c)
         if (c->closing)
             break;
         step(c);
+        /* Between requests, read on (for TLS this may pull buffered
+         * plaintext, which asks for another turn). */
+        if (!process_again && !c->closing && !c->stream && !c->eof)
+            gw_conn_read_resume(c);
     } while (process_again && !c->closing);
-    if (!c->closing && !c->stream && !c->eof)
-        gw_conn_read_resume(c);
     process_conn = outer;
     process_again = outer_again;
 }
@@ -935,9 +969,7 @@ void gw_conn_accept(gw_worker *w, uv_stream_t *server, size_t listener_index, bo
         uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
         return;
     }
-    uv_timer_init(&w->loop, &c->timer);
-    c->timer.data = c;
-    c->handles_open = 2;
+    c->handles_open = 1;
     c->gen = gw_gen_ref(w->gen);
     c->listener_index = listener_index;
     c->keep_alive = true;

@@ -46,9 +46,19 @@ typedef struct gw_stream gw_stream;
 typedef struct gw_conn gw_conn;
 typedef void (*gw_write_cb)(gw_conn *c, int status);
 
+/* Which deadline a connection is under (checked by gw_conn_sweep). */
+enum {
+    GW_CONN_TIMER_NONE,
+    GW_CONN_TIMER_IDLE,   /* keep-alive idle: close */
+    GW_CONN_TIMER_HEADER, /* request head incomplete: 408 */
+    GW_CONN_TIMER_WRITE,  /* client not reading our response: close */
+    GW_CONN_TIMER_LINGER, /* after the last response: close */
+};
+
 struct gw_conn {
     uv_tcp_t tcp;
-    uv_timer_t timer;
+    uint64_t deadline;       /* loop time (ms) when timer_kind expires */
+    uint8_t timer_kind;
     uv_write_t wreq;
     gw_worker *w;
     gw_gen *gen;
@@ -67,7 +77,6 @@ struct gw_conn {
     bool closing;
     bool keep_alive;         /* may serve another request after this one */
     bool eof;                /* client closed its side */
-    bool idle_timer;         /* timer is the keep-alive timer (vs header) */
     char peer[48];           /* client IP as text (X-Forwarded-For, log) */
     unsigned requests;
     int handles_open;
@@ -94,6 +103,7 @@ struct gw_stream {
     /* request body, client -> upstream */
     gw_pipe req_pipe;
     bool req_done;           /* whole request written upstream */
+    bool body_taken;         /* body bytes were consumed from c->buf */
     bool req_writing;
     bool sent_continue;
 
@@ -157,6 +167,11 @@ void gw_conn_close(gw_conn *c);
 /* Called by the proxy when request-body bytes were consumed from c->buf and
  * written upstream: makes buffer room and reads more if needed. */
 void gw_conn_body_consumed(gw_conn *c);
+
+/* Expires connection deadlines; the worker calls it every
+ * GW_CONN_SWEEP_MS, so timeouts are accurate to that. */
+#define GW_CONN_SWEEP_MS 100
+void gw_conn_sweep(gw_worker *w);
 
 /* Drain: close idle connections now; busy ones close after their exchange. */
 void gw_conn_drain_all(gw_worker *w);

@@ -209,7 +209,7 @@ static void detach_up(gw_stream *s, bool reusable)
         return;
     s->up = NULL;
     u->owner = NULL;
-    uv_timer_stop(&u->timer);
+    gw_upstream_clear_deadline(u);
     if (s->ep) {
         s->ep->n_active--;
     }
@@ -234,20 +234,23 @@ static bool may_retry(gw_stream *s)
     return s->attempts <= cc->retries && !s->resp_started;
 }
 
-/* Nothing of the request reached the upstream: any request may retry. */
+/* No byte of the request body was taken from the client yet (so any
+ * request may be retried: the head is rebuilt, the body is still there). */
 static bool nothing_sent(gw_stream *s)
 {
-    return s->req_pipe.bytes == 0 && !s->req_done && s->c->pos == s->body_pos;
+    return !s->body_taken;
 }
 
-/* Rewinds the request so it can be sent again (replayable requests). */
+/* Rewinds the request so it can be sent again: always possible before
+ * any body byte was taken; afterwards only for replayable requests. */
 static bool rewind_request(gw_stream *s)
 {
-    if (nothing_sent(s))
-        return true;
-    if (!s->replayable)
-        return false;
-    s->c->pos = s->body_pos;
+    if (s->body_taken) {
+        if (!s->replayable)
+            return false;
+        s->c->pos = s->body_pos;
+        s->body_taken = false;
+    }
     memset(&s->req_pipe, 0, sizeof s->req_pipe);
     gw_http1_body_init(&s->req_pipe.dec, &s->req, s->c->gen->cfg->limits.max_header_bytes);
     s->req_pipe.chunked_out = s->req.body == GW_BODY_CHUNKED;
@@ -275,9 +278,8 @@ static void attempt_failed(gw_stream *s, int status, const char *why, bool retry
     fail(s, status, why);
 }
 
-static void on_up_timeout(uv_timer_t *t)
+static void on_up_timeout(gw_upconn *u)
 {
-    gw_upconn *u = t->data;
     gw_stream *s = u->owner;
     if (!s)
         return;
@@ -293,7 +295,7 @@ static void on_up_timeout(uv_timer_t *t)
 static void arm_request_timer(gw_stream *s)
 {
     if (s->up)
-        uv_timer_start(&s->up->timer, on_up_timeout, s->route->cluster->request_timeout_ms, 0);
+        gw_upstream_set_deadline(s->up, s->route->cluster->request_timeout_ms);
 }
 
 /* ---- request direction: client -> upstream ------------------------------ */
@@ -327,7 +329,11 @@ static void req_pump(gw_stream *s)
             iov[n++] = uv_buf_init(s->up_head.data, (unsigned)s->up_head.len);
             s->up_head_sent = true;
         }
-        if (gw_pipe_fill(&s->req_pipe, c->buf, &c->pos, c->len, iov, &n, IOV_MAX_N) < 0) {
+        size_t pos_before = c->pos;
+        int fill = gw_pipe_fill(&s->req_pipe, c->buf, &c->pos, c->len, iov, &n, IOV_MAX_N);
+        if (c->pos != pos_before)
+            s->body_taken = true;
+        if (fill < 0) {
             s->error = s->req_pipe.dec.error;
             c->keep_alive = false;
             fail(s, 400, "malformed chunked request body");
@@ -542,7 +548,7 @@ static void resp_pump(gw_stream *s)
              * count the wait against the upstream's timeout. */
             s->resp_writing = true;
             up_read_pause(u);
-            uv_timer_stop(&u->timer);
+            gw_upstream_clear_deadline(u);
             return;
         }
         if (finished) {
@@ -580,6 +586,8 @@ static void on_connected(gw_upconn *u, int status)
         const gw_cluster_conf *cc = s->route->cluster;
         gw_stats_cluster_connect_failure(s->w->stats, cc->stat_slot);
         bool timeout = status == UV_ETIMEDOUT;
+        if (timeout)
+            gw_stats_cluster_timeout(s->w->stats, cc->stat_slot);
         attempt_failed(s, timeout ? 504 : 502,
                        timeout ? "upstream connect timeout" : "upstream connect error",
                        cc->retry_on_connect_failure);
@@ -612,6 +620,7 @@ static void attempt(gw_stream *s)
         return;
     }
     s->up = u;
+    u->on_timeout = on_up_timeout;
     s->ep->n_active++;
     s->up_head_sent = false;
     if (u->connected) {

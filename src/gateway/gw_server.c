@@ -206,7 +206,7 @@ static void on_admin(void *user, gw_str method, gw_str path, gw_admin_response *
         ut_buf_puts(&resp->body, s->draining ? "draining\n" : "ready\n");
         return;
     }
-    if (str_is(path, "/stats")) {
+    if (str_is(path, "/stats") || str_is(path, "/metrics")) {
         if (!get)
             goto method;
         resp->content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -286,14 +286,8 @@ void gw_upstream_close(gw_upconn *u)
     uv_close((uv_handle_t *)&u->timer, on_upconn_closed);
 }
 
-static void on_idle_timeout(uv_timer_t *t)
+static void connect_timed_out(gw_upconn *u)
 {
-    gw_upstream_close(t->data);
-}
-
-static void on_connect_timeout(uv_timer_t *t)
-{
-    gw_upconn *u = t->data;
     if (u->connected || u->closing)
         return;
     gw_upconn_connect_cb cb = u->on_connect;
@@ -304,12 +298,58 @@ static void on_connect_timeout(uv_timer_t *t)
         gw_upstream_close(u);
 }
 
+/* One timer per connection, re-armed lazily: moving a deadline later is a
+ * store; the timer re-arms itself for the rest when it fires early. */
+static void on_timer(uv_timer_t *t)
+{
+    gw_upconn *u = t->data;
+    if (u->closing || u->timer_purpose == GW_UP_TIMER_NONE)
+        return;
+    uint64_t now = uv_now(&u->w->loop);
+    if (now < u->deadline) {
+        uv_timer_start(&u->timer, on_timer, u->deadline - now, 0);
+        return;
+    }
+    uint8_t purpose = u->timer_purpose;
+    u->timer_purpose = GW_UP_TIMER_NONE;
+    switch (purpose) {
+    case GW_UP_TIMER_CONNECT:
+        connect_timed_out(u);
+        break;
+    case GW_UP_TIMER_IDLE:
+        gw_upstream_close(u);
+        break;
+    case GW_UP_TIMER_OWNER:
+        if (u->owner && u->on_timeout)
+            u->on_timeout(u);
+        break;
+    }
+}
+
+static void arm(gw_upconn *u, uint8_t purpose, uint32_t ms)
+{
+    u->timer_purpose = purpose;
+    u->deadline = uv_now(&u->w->loop) + ms;
+    if (!uv_is_active((uv_handle_t *)&u->timer) || uv_timer_get_due_in(&u->timer) > ms)
+        uv_timer_start(&u->timer, on_timer, ms, 0);
+}
+
+void gw_upstream_set_deadline(gw_upconn *u, uint32_t ms)
+{
+    arm(u, GW_UP_TIMER_OWNER, ms);
+}
+
+void gw_upstream_clear_deadline(gw_upconn *u)
+{
+    u->timer_purpose = GW_UP_TIMER_NONE;
+}
+
 static void on_connect(uv_connect_t *req, int status)
 {
     gw_upconn *u = req->data;
     if (u->closing)
         return;
-    uv_timer_stop(&u->timer);
+    u->timer_purpose = GW_UP_TIMER_NONE;
     gw_upconn_connect_cb cb = u->on_connect;
     u->on_connect = NULL;
     if (status == 0)
@@ -351,7 +391,7 @@ gw_upconn *gw_upstream_acquire(gw_endpoint_state *ep, void *owner, gw_upconn_con
         gw_upconn *u = GW_CONTAINER(ep->idle.next, gw_upconn, link);
         gw_link_remove(&u->link);
         ep->n_idle--;
-        uv_timer_stop(&u->timer);
+        u->timer_purpose = GW_UP_TIMER_NONE;
         u->owner = owner;
         u->reused = true;
         u->eof = false;
@@ -387,11 +427,11 @@ gw_upconn *gw_upstream_acquire(gw_endpoint_state *ep, void *owner, gw_upconn_con
     int r = uv_tcp_connect(&u->connect_req, &u->tcp, (const struct sockaddr *)&ep->addr.ss, on_connect);
     if (r < 0) {
         /* Report asynchronously, like any other connect failure. */
-        uv_timer_start(&u->timer, on_connect_timeout, 0, 0);
         u->connect_error = r;
+        arm(u, GW_UP_TIMER_CONNECT, 0);
         return u;
     }
-    uv_timer_start(&u->timer, on_connect_timeout, cc->connect_timeout_ms, 0);
+    arm(u, GW_UP_TIMER_CONNECT, cc->connect_timeout_ms);
     return u;
 }
 
@@ -440,6 +480,6 @@ void gw_upstream_release(gw_upconn *u)
     u->pos = u->len = 0;
     gw_link_insert(&ep->idle, &u->link);
     ep->n_idle++;
-    uv_timer_start(&u->timer, on_idle_timeout, ep->cluster->conf->idle_timeout_ms, 0);
+    arm(u, GW_UP_TIMER_IDLE, ep->cluster->conf->idle_timeout_ms);
     gw_upstream_read_resume(u); /* to notice the upstream closing it */
 }

@@ -56,10 +56,15 @@ typedef void (*gw_upconn_connect_cb)(struct gw_upconn *u, int status); /* 0 or U
 /* Bytes (or EOF / error, nread < 0) read for the owner; buf is u->buf. */
 typedef void (*gw_upconn_data_cb)(struct gw_upconn *u, ssize_t nread);
 
+enum { GW_UP_TIMER_NONE, GW_UP_TIMER_CONNECT, GW_UP_TIMER_IDLE, GW_UP_TIMER_OWNER };
+
 typedef struct gw_upconn {
     uv_tcp_t tcp;
     uv_connect_t connect_req;
-    uv_timer_t timer;
+    uv_timer_t timer;      /* lazily re-armed, see gw_upstream_set_deadline */
+    uint64_t deadline;     /* loop time (ms) */
+    uint8_t timer_purpose; /* GW_UP_TIMER_* */
+    void (*on_timeout)(struct gw_upconn *u); /* owner's deadline passed */
     gw_worker *w;
     gw_endpoint_state *ep;
     gw_link link;          /* in ep->idle while idle */
@@ -97,6 +102,12 @@ gw_endpoint_state *gw_upstream_pick(gw_cluster_state *cs, const gw_endpoint_stat
  * error code. */
 gw_upconn *gw_upstream_acquire(gw_endpoint_state *ep, void *owner, gw_upconn_connect_cb cb,
                                gw_upconn_data_cb on_data, int *err);
+
+/* The owner's deadline (request/inactivity timeout): on_timeout runs
+ * when it passes. Setting it again only moves it (no timer-heap work when
+ * it moves later); clearing is free. */
+void gw_upstream_set_deadline(gw_upconn *u, uint32_t ms);
+void gw_upstream_clear_deadline(gw_upconn *u);
 
 /* Reading stays on for the life of a connection (no epoll_ctl churn per
  * request); the owner pauses it only for backpressure. While idle in the

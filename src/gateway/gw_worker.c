@@ -155,6 +155,11 @@ static void on_prepare(uv_prepare_t *p)
         flush_log(w);
 }
 
+static void on_sweep(uv_timer_t *t)
+{
+    gw_conn_sweep(t->data);
+}
+
 /* ---- listeners ---------------------------------------------------------- */
 
 static void on_connection(uv_stream_t *server, int status)
@@ -278,7 +283,7 @@ static void close_all_handles(gw_worker *w)
     if (!uv_is_closing((uv_handle_t *)&w->wake)) {
         uv_close((uv_handle_t *)&w->wake, NULL);
         uv_close((uv_handle_t *)&w->flush, NULL);
-        uv_close((uv_handle_t *)&w->drain_timer, NULL);
+        uv_close((uv_handle_t *)&w->sweep, NULL);
     }
 }
 
@@ -360,8 +365,9 @@ int gw_worker_init(gw_worker *w, unsigned id, struct gw_server *s, gw_gen *gen,
     uv_prepare_init(&w->loop, &w->flush);
     w->flush.data = w;
     uv_prepare_start(&w->flush, on_prepare);
-    uv_timer_init(&w->loop, &w->drain_timer);
-    w->drain_timer.data = w;
+    uv_timer_init(&w->loop, &w->sweep);
+    w->sweep.data = w;
+    uv_timer_start(&w->sweep, on_sweep, GW_CONN_SWEEP_MS, GW_CONN_SWEEP_MS);
 
     unsigned char rnd[16] = {0};
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)

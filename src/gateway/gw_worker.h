@@ -85,7 +85,7 @@ typedef struct gw_worker {
     uv_loop_t loop;
     uv_async_t wake;
     uv_prepare_t flush; /* flushes the access log once per loop turn */
-    uv_timer_t drain_timer;
+    uv_timer_t sweep;   /* expires connection deadlines (gw_conn_sweep) */
 
     gw_gen *gen;                  /* the current generation */
     _Atomic(gw_gen *) pending_gen; /* set by the main thread */
