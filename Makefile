@@ -58,7 +58,7 @@ help:
 	@echo "make test       build and run every test (ends with 'N passed, N failed')"
 	@echo "make test-asan  the test suite on an ASan+UBSan build (build-asan/)"
 	@echo "make test-check the test suite on the explicit-bounds-check build (build-check/)"
-	@echo "make bench      compute kernels: native vs node (V8) vs sluice"
+	@echo "make bench      compute kernels (native vs node vs sluice), then the gateway bench"
 	@echo "make bench-gateway  gateway vs nginx as reverse proxy: req/s, latency, CPU, memory"
 	@echo "make fuzz       build libFuzzer targets and run each briefly"
 	@echo "make deps       install the Debian packages sluice needs (root)"
