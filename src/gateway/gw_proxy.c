@@ -64,8 +64,10 @@ static void build_up_head(gw_stream *s)
         ut_buf_puts(b, r->host_rewrite);
     else if (req->host)
         ut_buf_append(b, req->host->value.base, req->host->value.len);
+    else if (r->cluster->n_endpoints) /* HTTP/1.0 without Host */
+        ut_buf_puts(b, r->cluster->endpoints[0].address);
     else
-        ut_buf_puts(b, s->ep ? s->ep->address : "localhost");
+        ut_buf_puts(b, "localhost");
     ut_buf_puts(b, "\r\n");
 
     const gw_header *xff = NULL, *via = NULL;

@@ -1,18 +1,25 @@
 # tests/gateway/lib.sh — helpers for the gateway suite (sourced by suite.sh).
 #
 # Processes: every process started here is recorded in PIDS and stopped by
-# the EXIT trap (TERM, then KILL), one pid at a time. Temporary files live in
-# $TMP (kept when KEEP_TMP=1).
+# the EXIT trap (TERM, then KILL), one pid at a time; nothing is left behind.
+# Temporary files live in $TMP (kept when KEEP_TMP=1).
 #
-# Upstreams:  start_upstream NAME        -> sets UP_NAME (port), UPPID_NAME
+# Upstreams:  start_upstream NAME [PORT [ARGS...]] -> UP_NAME (port), UPPID_NAME
+#             up_count PORT PYEXPR (on its /count JSON d), up_reset PORT
 # Gateway:    start_gateway TAG CONF [VAR=value...]
 #                                        -> GW_PID, GW_OUT (stdout: access
 #                                           log), GW_ERR (stderr); waits
 #                                           for /ready on $ADMIN
-#             stop_gateway [SIG]         -> GW_RC (exit status), waits
+#             stop_gateway [SIG]         -> GW_RC (exit status), waits 15 s
+#                                           (SIG 0: just wait)
 # HTTP:       hc ARGS...                 curl -sS with --max-time $CURL_MAX
 #             code URL [ARGS...]         prints the status code (000 on failure)
 #             metric NAME [label=value...]  sums matching /stats samples
+#             stat_gt / stat_eq NAME N, body_is URL TEXT (for wait_until)
+# JSON:       ej JSON PYEXPR (d = doc, h = lowercase header dict of /echo)
+#             json_get PYEXPR < JSON
+# Misc:       wait_until SECONDS CMD..., rss_start PID FILE / rss_stop /
+#             rss_max FILE, free_ports N, want SECTION, section TITLE
 # Asserts:    ok NAME / not_ok NAME WHY / skip NAME WHY
 #             expect_eq NAME WANT GOT / expect_match NAME REGEX GOT
 #             expect_nomatch NAME REGEX GOT / expect_le NAME MAX GOT

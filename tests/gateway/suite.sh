@@ -4,23 +4,29 @@
 # binary, with our own upstream (upstream.py) behind it and raw-byte tests
 # through rawclient.py.
 #
-# Five gateways run one after the other, each with its own config:
-#   main     routing table, forwarding headers, keep-alive, pipelining,
-#            chunked, close-delimited, HEAD, 100-continue, 100 MB bodies
-#            with bounded RSS, slow client, malformed/smuggling table,
-#            admin endpoints, access log; ends with the SIGTERM drain
-#   limits   431 / 413 / 414, started with $PORT overriding its listener
-#   faults   502, 504, retries (connect failure, 5xx), active health
-#            checks, passive ejection, 503 with no healthy endpoint
+# Six gateways run one after the other, each with its own config (the
+# section names select them: GW_SECTIONS="main faults" runs only those):
+#   main     routing table, forwarding headers, keep-alive (client and upstream
+#            side), pipelining, chunked both ways, close-delimited upstream,
+#            HEAD, 100-continue, 100 MB bodies with bounded RSS, slow client,
+#            slow upstream, the malformed/smuggling table, admin endpoints and
+#            metrics, access log; ends with the SIGTERM drain
+#   limits   $PORT, 431 / 413 / 414, header / keepalive / drain timeouts,
+#            max_connections
+#   faults   502, 504 (response and connect timeouts), retries (connect
+#            failure, 5xx), broken upstream responses, stale pooled
+#            connections, active health checks, passive ejection, 503 with no
+#            healthy endpoint, lb random
 #   reload   20 reloads (SIGHUP, POST /reload, file rewrites) under wrk,
-#            in-flight and idle connections across reloads, bad configs
+#            in-flight and idle connections across reloads, bad configs,
+#            moving endpoints and listeners
 #   cm       a Kubernetes-ConfigMap-style symlink swap, ${VAR} expansion,
 #            SIGINT exit
 #   tls      a TLS listener next to a plain one
 # Before them: start-up config errors; after them: sanitizer reports in the
-# gateways' stderr.
-# Runs in about 70 s. KEEP_TMP=1 keeps the logs and configs; GW_SECTIONS=
-# "main faults" (any of main limits faults reload cm tls) runs only those.
+# gateways' stderr. Runs in about 75 s. KEEP_TMP=1 keeps the logs, configs
+# and access logs in /tmp/sluice-gw.*; RSS_LIMIT_KB (40960) is the memory
+# bound. Needs curl, wrk, python3 (scripts/deps.sh); openssl for the TLS part.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/gateway/lib.sh
@@ -166,6 +172,9 @@ routes:
       status: 203
       body: "direct body"
       headers: {X-Direct: "yes", Content-Type: text/plain}
+  - name: weird
+    match: {path: {exact: /weird}}
+    direct: {status: 200, body: "q\"b\\\\s\nn\tt\u00e9\x01z"}
   - name: redirect-full
     match: {path: {exact: /old}}
     redirect: {status: 308, scheme: https, host: new.test, path: /new}
@@ -313,6 +322,22 @@ if [ "$MAIN_UP" = 1 ]; then
     echo "# wrk -c200: $(grep -E 'requests in|Requests/sec|Socket|Non-2xx' "$TMP/wrk200.out" | tr '\n' ' ')"
     expect_ge "200 concurrent keep-alive connections (wrk -c200 -d2s): requests completed" 1000 "$(awk '/requests in/{print $1}' "$TMP/wrk200.out")"
     expect_eq "200 concurrent connections: no socket errors, no non-2xx" "" "$(grep -E 'Socket errors|Non-2xx' "$TMP/wrk200.out")"
+    cat >"$TMP/post.lua" <<'EOF'
+wrk.method = "POST"
+wrk.body = string.rep("x", 20000)
+wrk.headers["Content-Type"] = "application/octet-stream"
+EOF
+    for load in "POST 20 KB bodies:-s $TMP/post.lua $U1/sink" "chunked 100 KB responses:$U1/bytes/100000?chunked=1" \
+        "close-delimited upstream responses:$U1/close/20000"; do
+        wrk -t2 -c50 -d2s ${load#*:} >"$TMP/wrkmix.out" 2>&1
+        echo "# wrk ${load%%:*}: $(grep -E 'requests in|Socket|Non-2xx' "$TMP/wrkmix.out" | tr '\n' ' ')"
+        n=$(awk '/requests in/{print $1}' "$TMP/wrkmix.out")
+        if [ "${n:-0}" -ge 200 ] && ! grep -qE 'Socket errors|Non-2xx' "$TMP/wrkmix.out"; then
+            ok "load (wrk -c50 -d2s), ${load%%:*}: $n requests, no errors"
+        else
+            not_ok "load (wrk -c50 -d2s), ${load%%:*}" "$(grep -E 'requests in|Socket|Non-2xx' "$TMP/wrkmix.out" | tr '\n' ' ')"
+        fi
+    done
 
     section "chunked, close-delimited, HEAD, 100-continue"
     resp=$(hc -X POST -T - "$U1/echo" <"$TMP/300k")
@@ -469,6 +494,14 @@ TIMEOUT$" "$out"
         "request-line-no-version~head~400 CLOSED~GET /t/request-line-no-version\r\nHost: x\r\n\r\n$SMUG"
         "request-target-space~head~400 CLOSED~GET /t/request target HTTP/1.1\r\nHost: x\r\n\r\n$SMUG"
         "method-bad-char~head~400 CLOSED~G(T /t/method-bad-char HTTP/1.1\r\nHost: x\r\n\r\n$SMUG"
+        "te-chunked-twice~head~(400|501) CLOSED~POST /t/te-chunked-twice HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n$SMUG"
+        "cl-empty~head~400 CLOSED~POST /t/cl-empty HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n\r\n$SMUG"
+        "header-tab-before-colon~head~400 CLOSED~GET /t/header-tab-before-colon HTTP/1.1\r\nHost: x\r\nX-Foo\t: a\r\n\r\n$SMUG"
+        "header-del~head~400 CLOSED~GET /t/header-del HTTP/1.1\r\nHost: x\r\nX-A: a\x7fb\r\n\r\n$SMUG"
+        "request-line-tabs~head~400 CLOSED~GET\t/t/request-line-tabs\tHTTP/1.1\r\nHost: x\r\n\r\n$SMUG"
+        "request-line-trailing-space~head~400 CLOSED~GET /t/request-line-trailing-space HTTP/1.1 \r\nHost: x\r\n\r\n$SMUG"
+        "target-nul~head~400 CLOSED~GET /t/target-nul\x00x HTTP/1.1\r\nHost: x\r\n\r\n$SMUG"
+        "chunk-ext-huge~body~(400|413) CLOSED~POST /t/chunk-ext-huge HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;a=$(printf 'e%.0s' $(seq 70000))\r\nhello\r\n0\r\n\r\n$SMUG"
         "garbage~head~400 CLOSED~\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n"
         # bodies of requests answered by the gateway itself must be skipped, not parsed
         # as the next request (35 = 0x23 = length of $SMUG)
@@ -479,6 +512,7 @@ TIMEOUT$" "$out"
         "valid-pipelined~ok~200 200 TIMEOUT~GET /t/valid-pipelined HTTP/1.1\r\nHost: x\r\n\r\nGET /t/valid-pipelined HTTP/1.1\r\nHost: x\r\n\r\n"
         "valid-get-with-cl-body~ok~200 TIMEOUT~GET /t/valid-get-with-cl-body HTTP/1.1\r\nHost: x\r\nContent-Length: 35\r\n\r\n$SMUG"
         "valid-chunked-then-get~ok~200 200 TIMEOUT~POST /t/valid-chunked-then-get HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\nGET /t/valid-chunked-then-get HTTP/1.1\r\nHost: x\r\n\r\n"
+        "valid-obs-text-value~ok~200 TIMEOUT~GET /t/valid-obs-text-value HTTP/1.1\r\nHost: x\r\nX-Latin: caf\xe9\r\n\r\n"
         "valid-te-uppercase~ok~200 TIMEOUT~POST /t/valid-te-uppercase HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
         "cl-repeated-same~either~(200 TIMEOUT|400 CLOSED)~POST /t/valid-cl-repeated-same HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello"
     )
@@ -495,8 +529,8 @@ TIMEOUT$" "$out"
     expect_eq "smuggling: no smuggled request reached the upstream" "0" "$(ej "$paths" 'd.get("/smuggled", 0)')"
     expect_eq "malformed heads never reach the upstream" "[]" \
         "$(ej "$paths" "[p for p in d if p in '${head_rejected[*]}'.split()]")"
-    expect_eq "valid controls reached the upstream exactly as sent" "2 1 2 1" \
-        "$(ej "$paths" '" ".join(str(d.get("/t/"+n, 0)) for n in ("valid-pipelined","valid-get-with-cl-body","valid-chunked-then-get","valid-te-uppercase"))')"
+    expect_eq "valid controls reached the upstream exactly as sent" "2 1 2 1 1" \
+        "$(ej "$paths" '" ".join(str(d.get("/t/"+n, 0)) for n in ("valid-pipelined","valid-get-with-cl-body","valid-chunked-then-get","valid-te-uppercase","valid-obs-text-value"))')"
     expect_eq "gateway alive and serving after the malformed table" "ok" "$(hc "$U1/ok")"
     bad1=$(metric sluice_downstream_bad_requests_total)
     expect_ge "stats: sluice_downstream_bad_requests_total moved by at least the ${#head_rejected[@]} malformed heads" \
@@ -531,8 +565,12 @@ TIMEOUT$" "$out"
     expect_match "admin: GET /metrics (docs/config.md) serves the Prometheus text too" $'^sluice_config_generation [0-9]+\n200$' \
         "$(hc -w '\n%{http_code}' "http://127.0.0.1:$ADMIN/metrics" | grep -E '^sluice_config_generation |^[0-9]{3}$')"
     dump=$(hc "http://127.0.0.1:$ADMIN/config_dump")
+    expect_eq "config_dump: JSON string escaping of a direct body with quote, backslash, LF, TAB, UTF-8, 0x01" "True" \
+        "$(printf '%s' "$dump" | json_get '[r for r in d["routes"] if r["name"] == "weird"][0]["direct"]["body"] == "q\"b\\s\nn\tt\u00e9\x01z"')"
+    expect_eq "direct body bytes served as configured" "7122625c730a6e0974c3a9017a" "$(hc "$U1/weird" | od -An -tx1 | tr -d ' \n')"
     expect_eq "config_dump: valid JSON naming the routes, the cluster and its endpoint" "True True True" \
         "$(printf '%s' "$dump" | json_get '" ".join(str(s in json.dumps(d)) for s in ("host-exact", "redirect-full", "127.0.0.1:'"$UP_A"'"))')"
+    $RAW --port "$P1" --timeout 0.5 -d 'GET /echo?q="quote\\back\xe9 HTTP/1.1\r\nHost: x\r\nX-Request-Id: id"with\\odd\r\nUser-Agent: ua"\\\r\n\r\n' >/dev/null
     hc -o /dev/null "$U1/ok?alog=marker-7781"
     sleep 0.5
     expect_match "access log: one JSON line per request on stdout, flushed promptly" 'marker-7781' "$(cat "$GW_OUT")"
@@ -907,6 +945,17 @@ elif start_gateway faults "$TMP/faults.yaml"; then
     done
     expect_eq "upstream 103 Early Hints, then 200: the client gets the 200 and its body" "200 after hints" \
         "$(hc -w '%{http_code} ' -o "$TMP/hints.body" "$U3/single/raw/early-hints")$(cat "$TMP/hints.body")"
+    expect_eq "upstream HTTP/1.0 close-delimited response: 200 with its body" "200 body-of-http10" \
+        "$(hc -w '%{http_code} ' -o "$TMP/r.body" "$U3/single/raw/http10-close")$(cat "$TMP/r.body")"
+    expect_eq "upstream chunked response with extensions and trailers: body intact" "200 hello" \
+        "$(hc -w '%{http_code} ' -o "$TMP/r.body" "$U3/single/raw/chunked-trailers")$(cat "$TMP/r.body")"
+    head -c 5000000 /dev/zero >"$TMP/5m"
+    for st in 200 413; do
+        expect_eq "upstream answers $st before reading a 5 MB upload (Content-Length): the client gets it" "$st early $st" \
+            "$(hc -w '%{http_code} ' -o "$TMP/r.body" -H 'Expect:' --data-binary @"$TMP/5m" "$U3/single/early/$st")$(cat "$TMP/r.body")"
+        expect_eq "upstream answers $st before reading a 5 MB upload (chunked): the client gets it" "$st early $st" \
+            "$(hc -w '%{http_code} ' -o "$TMP/r.body" -X POST -T - "$U3/single/early/$st" <"$TMP/5m")$(cat "$TMP/r.body")"
+    done
     expect_eq "after broken responses the cluster still serves" "ok" "$(hc "$U3/single/ok")"
     stop_pid "$UPPID_A"
     start_upstream A "$UP_A"
@@ -1012,7 +1061,7 @@ elif start_gateway reload "$RCONF"; then
 
     hc -o "$TMP/inflight.body" -w '%{http_code}' "$U4/slow/1200" >"$TMP/inflight.code" 2>/dev/null &
     IF=$!
-    $RAW --port "$P4" --timeout 1 -d 'GET /ok HTTP/1.1\r\nHost: x\r\n\r\n' -d 'GET /ok HTTP/1.1\r\nHost: x\r\n\r\n' --gap 1500 >"$TMP/idle.out" &
+    $RAW --port "$P4" --timeout 1 --show-body -d 'GET /gen HTTP/1.1\r\nHost: x\r\n\r\n' -d 'GET /gen HTTP/1.1\r\nHost: x\r\n\r\n' --gap 1500 >"$TMP/idle.out" &
     IDLE=$!
     sleep 0.4
     g=$(metric sluice_config_generation)
@@ -1020,8 +1069,8 @@ elif start_gateway reload "$RCONF"; then
     kill -HUP "$GW_PID"
     wait "$IF" "$IDLE"
     expect_eq "in-flight request survives a reload" "200 slow 1200" "$(cat "$TMP/inflight.code") $(cat "$TMP/inflight.body")"
-    expect_eq "idle keep-alive connection survives a reload and serves again" \
-        $'HTTP/1.1 200 OK\nHTTP/1.1 200 OK\nTIMEOUT' "$(cat "$TMP/idle.out")"
+    expect_eq "idle keep-alive connection survives a reload; its next request sees the new config" \
+        $'HTTP/1.1 200 OK\n  body: gen 20\nHTTP/1.1 200 OK\n  body: gen 21\nTIMEOUT' "$(cat "$TMP/idle.out")"
     expect_eq "the reload happened meanwhile" "gen 21" "$(hc "$U4/gen")"
 
     g=$(metric sluice_config_generation)

@@ -31,6 +31,8 @@ Paths (the query is ignored unless noted):
     /hop              200 with hop-by-hop response headers that a proxy must drop
     /ok               200 "ok"
     /raw/NAME         a canned broken or truncated response, then close (see RAW)
+    /early/NNN        answers NNN at once without reading the request body, then
+                      closes with a lingering close
     /healthz          200 "ok", or 503 after /admin/unhealthy (/admin/healthy undoes)
     /count            JSON: requests (all but /count, /admin/*, /healthz),
                       paths {path: n} (every path, query stripped), healthz,
@@ -177,6 +179,21 @@ async def handle_request(reader, writer, req, conn_id, conn_req):
         body_len += len(data)
         sha.update(data)
 
+    if len(parts) == 3 and parts[1] == "early" and parts[2].isdigit():
+        # answers at once without reading the request body, then closes the
+        # way a careful server does: FIN, then drain what still comes (a
+        # lingering close, so that no RST destroys the response in flight)
+        st = int(parts[2])
+        req["keep"] = False
+        await simple(writer, req, st, "early %d\n" % st)
+        await writer.drain()
+        writer.write_eof()
+        try:
+            while await asyncio.wait_for(reader.read(1 << 20), 3.0):
+                pass
+        except (asyncio.TimeoutError, ConnectionError):
+            pass
+        return
     if req["has_body"]:
         if req["expect"]:
             writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -292,6 +309,9 @@ RAW = {
     "bad-status": b"HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok",
     "early-hints": b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
                    b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nafter hints",
+    "http10-close": b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nbody-of-http10",
+    "chunked-trailers": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        b"5;ext=x\r\nhello\r\n0\r\nX-Trailer: t\r\n\r\n",
     "truncated": b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"t" * 1000,
     "truncated-chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n" + b"t" * 1000 + b"\r\n",
 }
@@ -415,12 +435,12 @@ async def main(port, host):
     actual = server.sockets[0].getsockname()[1]
     sys.stdout.write("listening %d\n" % actual)
     sys.stdout.flush()
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        # nothing to flush: leave at once, whatever connections are open
+        loop.add_signal_handler(sig, os._exit, 0)
     async with server:
-        await stop.wait()
+        await asyncio.Event().wait()
 
 
 if __name__ == "__main__":
