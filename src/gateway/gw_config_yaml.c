@@ -444,7 +444,10 @@ bool gwc_parse_uint(const char *s, size_t len, uint64_t *out)
     return true;
 }
 
-bool gwc_uint(gwc_reader *r, yaml_node_t *n, uint64_t min, uint64_t max, uint64_t *out)
+/* Reads a scalar with parse, then checks min..max; messages name the unit. */
+static bool ranged(gwc_reader *r, yaml_node_t *n, uint64_t min, uint64_t max, uint64_t *out,
+                   bool (*parse)(const char *, size_t, uint64_t *), const char *bad_fmt,
+                   const char *unit)
 {
     size_t len = 0;
     const char *s = gwc_text(r, n, &len);
@@ -452,18 +455,23 @@ bool gwc_uint(gwc_reader *r, yaml_node_t *n, uint64_t min, uint64_t max, uint64_
     char q[64];
     if (!s)
         return false;
-    if (!gwc_parse_uint(s, len, &v)) {
+    if (!parse(s, len, &v)) {
         gwc_quote(q, sizeof q, s, len);
-        gwc_fail(r, n, "expected a whole number, got '%s'", q);
+        gwc_fail(r, n, bad_fmt, q);
         return false;
     }
     if (v < min || v > max) {
-        gwc_fail(r, n, "must be between %llu and %llu, got %llu", (unsigned long long)min,
-                 (unsigned long long)max, (unsigned long long)v);
+        gwc_fail(r, n, "must be between %llu and %llu%s, got %llu", (unsigned long long)min,
+                 (unsigned long long)max, unit, (unsigned long long)v);
         return false;
     }
     *out = v;
     return true;
+}
+
+bool gwc_uint(gwc_reader *r, yaml_node_t *n, uint64_t min, uint64_t max, uint64_t *out)
+{
+    return ranged(r, n, min, max, out, gwc_parse_uint, "expected a whole number, got '%s'", "");
 }
 
 bool gwc_bool(gwc_reader *r, yaml_node_t *n, bool *out)
@@ -593,24 +601,8 @@ static bool parse_size(const char *s, size_t len, uint64_t *out)
 
 bool gwc_size(gwc_reader *r, yaml_node_t *n, uint64_t min, uint64_t max, uint64_t *out)
 {
-    size_t len = 0;
-    const char *s = gwc_text(r, n, &len);
-    uint64_t v;
-    char q[64];
-    if (!s)
-        return false;
-    if (!parse_size(s, len, &v)) {
-        gwc_quote(q, sizeof q, s, len);
-        gwc_fail(r, n, "bad size '%s' (use a number of bytes or e.g. 64KiB, 1MiB, 10MB)", q);
-        return false;
-    }
-    if (v < min || v > max) {
-        gwc_fail(r, n, "must be between %llu and %llu bytes, got %llu", (unsigned long long)min,
-                 (unsigned long long)max, (unsigned long long)v);
-        return false;
-    }
-    *out = v;
-    return true;
+    return ranged(r, n, min, max, out, parse_size,
+                  "bad size '%s' (use a number of bytes or e.g. 64KiB, 1MiB, 10MB)", " bytes");
 }
 
 /* ---- optional members ----------------------------------------------------- */

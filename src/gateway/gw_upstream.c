@@ -203,36 +203,23 @@ gw_endpoint_state *gw_upstream_pick(gw_cluster_state *cs, const gw_endpoint_stat
     if (n == 0 || !cs->conf)
         return NULL;
     uint64_t now = uv_now(&cs->w->loop);
-    gw_endpoint_state *fallback = NULL;
-    if (cs->conf->lb == GW_LB_LEAST_REQUEST) {
-        gw_endpoint_state *best = NULL;
-        size_t start = (size_t)(cs->rr++ % n);
-        for (size_t k = 0; k < n; k++) {
-            gw_endpoint_state *ep = cs->endpoints[(start + k) % n];
-            if (!available(ep, now))
-                continue;
-            if (ep == avoid) {
-                fallback = ep;
-                continue;
-            }
-            if (!best || ep->n_active < best->n_active)
-                best = ep;
-        }
-        return best ? best : fallback;
-    }
-    size_t start = cs->conf->lb == GW_LB_RANDOM ? (size_t)(gw_worker_rand(cs->w) % n)
-                                                 : (size_t)(cs->rr++ % n);
+    gw_lb_kind lb = cs->conf->lb;
+    size_t start = lb == GW_LB_RANDOM ? (size_t)(gw_worker_rand(cs->w) % n) : (size_t)(cs->rr++ % n);
+    gw_endpoint_state *best = NULL, *fallback = NULL;
     for (size_t k = 0; k < n; k++) {
         gw_endpoint_state *ep = cs->endpoints[(start + k) % n];
         if (!available(ep, now))
             continue;
         if (ep == avoid) {
-            fallback = ep;
+            fallback = ep; /* only if nothing else is available */
             continue;
         }
-        return ep;
+        if (lb != GW_LB_LEAST_REQUEST)
+            return ep; /* round_robin and random: first available from start */
+        if (!best || ep->n_active < best->n_active)
+            best = ep;
     }
-    return fallback;
+    return best ? best : fallback;
 }
 
 void gw_upstream_report(gw_endpoint_state *ep, bool ok)

@@ -11,16 +11,7 @@
  */
 #include "cli_util.c"
 
-static int n_pass, n_fail;
-
-static void check(int cond, const char *name)
-{
-    printf("%s - %s\n", cond ? "ok" : "not ok", name);
-    if (cond)
-        n_pass++;
-    else
-        n_fail++;
-}
+#include "tap.h"
 
 static uint32_t f32_bits(sl_val v)
 {

@@ -22,17 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static int n_pass, n_fail;
+#include "tap.h"
 static char err[1024];
-
-static void check(int cond, const char *name)
-{
-    printf("%s - %s\n", cond ? "ok" : "not ok", name);
-    if (cond)
-        n_pass++;
-    else
-        n_fail++;
-}
 
 static gw_config *load(const char *yaml)
 {

@@ -15,16 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int n_pass, n_fail;
-
-static void check(int cond, const char *name)
-{
-    printf("%s - %s\n", cond ? "ok" : "not ok", name);
-    if (cond)
-        n_pass++;
-    else
-        n_fail++;
-}
+#include "tap.h"
 
 static ut_json *parse(const char *s)
 {

@@ -18,16 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-static int n_pass, n_fail;
-
-static void check(int cond, const char *name)
-{
-    printf("%s - %s\n", cond ? "ok" : "not ok", name);
-    if (cond)
-        n_pass++;
-    else
-        n_fail++;
-}
+#include "tap.h"
 
 static gw_str S(const char *s)
 {

@@ -37,16 +37,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-static int n_pass, n_fail;
-
-static void check(int cond, const char *name)
-{
-    printf("%s - %s\n", cond ? "ok" : "not ok", name);
-    if (cond)
-        n_pass++;
-    else
-        n_fail++;
-}
+#include "tap.h"
 
 static double now_s(void)
 {
