@@ -211,6 +211,18 @@ static void on_admin(void *user, gw_str method, gw_str path, gw_admin_response *
             goto method;
         resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
         gw_stats_render_prometheus(s->stats, &resp->body);
+        gw_stats_process p;
+        gw_stats_process_get(s->stats, &p);
+        if (!p.last_reload_success && p.last_reload_error[0]) {
+            /* The message of a failing config, as an info-style metric. */
+            ut_buf_puts(&resp->body,
+                        "# HELP sluice_config_reload_error The last reload failed with this message "
+                        "(the previous config is still serving).\n"
+                        "# TYPE sluice_config_reload_error gauge\n"
+                        "sluice_config_reload_error{message=\"");
+            gw_stats_escape_label(&resp->body, p.last_reload_error);
+            ut_buf_puts(&resp->body, "\"} 1\n");
+        }
         return;
     }
     if (str_is(path, "/config_dump")) {
