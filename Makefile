@@ -21,21 +21,24 @@ LDLIBS   := $(GW_LIBS) -lm -lpthread
 UTIL_SRC := $(wildcard src/util/*.c)
 VM_SRC   := $(wildcard src/vm/*.c)
 WASI_SRC := $(wildcard src/wasi/*.c)
+WAGI_SRC := $(wildcard src/wagi/*.c)
 GW_SRC   := $(wildcard src/gateway/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 
 UTIL_OBJ := $(UTIL_SRC:%.c=$(BUILD)/%.o)
 VM_OBJ   := $(VM_SRC:%.c=$(BUILD)/%.o)
 WASI_OBJ := $(WASI_SRC:%.c=$(BUILD)/%.o)
+WAGI_OBJ := $(WAGI_SRC:%.c=$(BUILD)/%.o)
 GW_OBJ   := $(GW_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
-LIB_OBJ  := $(UTIL_OBJ) $(VM_OBJ) $(WASI_OBJ) $(GW_OBJ)
+LIB_OBJ  := $(UTIL_OBJ) $(VM_OBJ) $(WASI_OBJ) $(WAGI_OBJ) $(GW_OBJ)
 
 $(BUILD)/src/util/%.o: CFLAGS_LAYER := -Isrc/util
 $(BUILD)/src/vm/%.o:   CFLAGS_LAYER := -Isrc/util -Isrc/vm
 $(BUILD)/src/wasi/%.o: CFLAGS_LAYER := -Isrc/util -Isrc/wasi
-$(BUILD)/src/gateway/%.o: CFLAGS_LAYER := -Isrc/util -Isrc/gateway
-$(BUILD)/src/cli/%.o:  CFLAGS_LAYER := -Isrc/util -Isrc/wasi -Isrc/gateway -Isrc/cli
+$(BUILD)/src/wagi/%.o: CFLAGS_LAYER := -Isrc/util -Isrc/wasi -Isrc/wagi
+$(BUILD)/src/gateway/%.o: CFLAGS_LAYER := -Isrc/util -Isrc/wasi -Isrc/wagi -Isrc/gateway
+$(BUILD)/src/cli/%.o:  CFLAGS_LAYER := -Isrc/util -Isrc/wasi -Isrc/wagi -Isrc/gateway -Isrc/cli
 # The interpreter's frame set-up loops must stay loops (see sl_interp.c).
 IS_CLANG := $(findstring clang,$(shell $(CC) --version 2>/dev/null))
 $(BUILD)/src/vm/sl_interp.o: CFLAGS_LAYER += $(if $(IS_CLANG),,-fno-tree-loop-distribute-patterns)
