@@ -63,6 +63,7 @@ help:
 	@echo "make test-check the test suite on the explicit-bounds-check build (build-check/)"
 	@echo "make bench      compute kernels (native vs node vs sluice), then the gateway bench"
 	@echo "make bench-gateway  gateway vs nginx as reverse proxy: req/s, latency, CPU, memory"
+	@echo "make bench-wagi     WAGI route (fresh instance per request) vs direct response; cold start"
 	@echo "make fuzz       build libFuzzer targets and run each briefly"
 	@echo "make deps       install the Debian packages sluice needs (root)"
 	@echo "make clean      remove build directories"
@@ -113,9 +114,12 @@ test-check:
 bench: all
 	@BUILD=$(BUILD) bench/run.sh
 
-.PHONY: bench-gateway
+.PHONY: bench-gateway bench-wagi
 bench-gateway: all
 	@BUILD=$(BUILD) bench/gateway.sh
+
+bench-wagi: all
+	@BUILD=$(BUILD) bench/wagi.sh
 
 fuzz: deps-check
 	@BUILD=$(BUILD) tests/fuzz/run.sh

@@ -15,6 +15,7 @@
 #   SLOW_S=30          a run slower than this is not repeated (keeps the
 #                      total bounded while an engine is still slow)
 #   STARTUP_RUNS=20    runs for the start-up measurement (0 skips it)
+#   BENCH_WAGI=1       then run bench/wagi.sh (WAGI route vs direct response)
 #   BENCH_GATEWAY=1    then run bench/gateway.sh (gateway vs nginx as proxy;
 #                      0 skips it; its own settings are listed in that file)
 #
@@ -473,6 +474,14 @@ if [ "${BENCH_GATEWAY:-1}" != 0 ]; then
   gw_rc=0
   BUILD=$BUILD SLUICE=$SLUICE bench/gateway.sh || gw_rc=$?
   if [ "$gw_rc" != 0 ] && [ "$BENCH_STRICT" = 1 ]; then STATUS=1; fi
+fi
+
+# ---- WAGI: a fresh instance per request vs a direct response (bench/wagi.sh) --
+if [ "${BENCH_WAGI:-1}" != 0 ]; then
+  echo
+  wagi_rc=0
+  BUILD=$BUILD SLUICE=$SLUICE bench/wagi.sh || wagi_rc=$?
+  if [ "$wagi_rc" != 0 ] && [ "$BENCH_STRICT" = 1 ]; then STATUS=1; fi
 fi
 
 exit "$STATUS"

@@ -26,6 +26,7 @@ static void usage(FILE *out)
           "  spectest [--verbose] FILE.json...\n"
           "                 run wabt wast2json output (the WebAssembly spec tests)\n"
           "  gateway -c FILE run the API gateway with a YAML config (docs/config.md)\n"
+          "  wagi -c FILE    serve a WAGI modules.toml (docs/wagi-modules.md)\n"
           "  version        print the version\n"
           "  help           print this text\n"
           "\n"
@@ -49,6 +50,8 @@ int main(int argc, char **argv)
         return cli_spectest_main(argc - 1, argv + 1);
     if (strcmp(cmd, "gateway") == 0)
         return cli_gateway_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "wagi") == 0)
+        return cli_wagi_main(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("sluice %s\n", SLUICE_VERSION);
         return CLI_EXIT_OK;

@@ -102,6 +102,7 @@ typedef enum gw_action_kind {
     GW_ACTION_PROXY,
     GW_ACTION_DIRECT,
     GW_ACTION_REDIRECT,
+    GW_ACTION_WAGI,
 } gw_action_kind;
 
 typedef struct gw_route_conf {
@@ -135,6 +136,19 @@ typedef struct gw_route_conf {
     char *redirect_scheme;
     char *redirect_host;
     char *redirect_path;
+    /* GW_ACTION_WAGI: a CGI-over-WASI handler, fresh instance per request */
+    char *wagi_module;     /* .wasm path; relative = to the config file's directory */
+    char *wagi_entrypoint; /* NULL = "_start" */
+    char *wagi_argv;       /* NULL = WAGI's default argv */
+    char *wagi_script_name;/* SCRIPT_NAME; NULL = the route's exact path or prefix
+                              without its trailing '/' */
+    gw_kv *wagi_env;
+    size_t n_wagi_env;
+    gw_kv *wagi_volumes;   /* name = host directory, value = guest path */
+    size_t n_wagi_volumes;
+    uint32_t wagi_timeout_ms;       /* default 30000 */
+    uint32_t wagi_max_memory_pages; /* 0 = engine default */
+    uint64_t wagi_max_body_bytes;   /* request body cap, default 16 MiB */
 
     uint32_t stat_slot; /* filled in by the server (gw_stats) */
 } gw_route_conf;

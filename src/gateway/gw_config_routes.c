@@ -528,10 +528,65 @@ static void read_redirect(gwc_reader *r, gw_route_conf *rt, yaml_node_t *n)
                        "itself)");
 }
 
+/* name: value pairs of a mapping (env, volumes) into an arena array. */
+static gw_kv *read_pairs(gwc_reader *r, yaml_node_t *map, const char *key, size_t *n_out)
+{
+    yaml_node_t *n = gwc_get(r, map, key);
+    size_t mark = gwc_push_key(r, key);
+    gw_kv *kv = NULL;
+    size_t count = 0;
+    if (n && n->type != YAML_MAPPING_NODE)
+        gwc_fail(r, n, "expected a mapping (name: value), got a %s", gwc_kind(n));
+    else if (n)
+        count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+    if (count > 1024)
+        gwc_fail(r, n, "at most 1024 entries");
+    kv = r->failed ? NULL : gwc_array(r, count, sizeof *kv);
+    for (size_t i = 0; kv && i < count && !r->failed; i++) {
+        yaml_node_pair_t *p = &n->data.mapping.pairs.start[i];
+        kv[i].name = gwc_string(r, gwc_node(r, p->key));
+        yaml_node_t *v = gwc_node(r, p->value);
+        kv[i].value = gwc_is_null(v) ? gwc_strndup(r, "", 0) : gwc_string(r, v);
+        if (kv[i].name && strchr(kv[i].name, '='))
+            gwc_fail(r, gwc_node(r, p->key), "a name may not contain '='");
+    }
+    *n_out = r->failed ? 0 : count;
+    gwc_pop(r, mark);
+    return kv;
+}
+
+static void read_wagi(gwc_reader *r, gw_route_conf *rt, yaml_node_t *n)
+{
+    static const char *const keys[] = {"module",  "entrypoint", "argv",       "script_name", "env",
+                                       "volumes", "timeout",    "max_memory", "max_body",    NULL};
+    rt->action = GW_ACTION_WAGI;
+    if (!gwc_check_keys(r, n, keys))
+        return;
+    yaml_node_t *m = gwc_require(r, n, "module");
+    size_t mark = gwc_push_key(r, "module");
+    rt->wagi_module = m ? gwc_string(r, m) : NULL;
+    if (rt->wagi_module && !rt->wagi_module[0])
+        gwc_fail(r, m, "give the path of a .wasm file");
+    gwc_pop(r, mark);
+    gwc_opt_string(r, n, "entrypoint", &rt->wagi_entrypoint);
+    gwc_opt_string(r, n, "argv", &rt->wagi_argv);
+    gwc_opt_string(r, n, "script_name", &rt->wagi_script_name);
+    rt->wagi_env = read_pairs(r, n, "env", &rt->n_wagi_env);
+    rt->wagi_volumes = read_pairs(r, n, "volumes", &rt->n_wagi_volumes);
+    rt->wagi_timeout_ms = 30000;
+    gwc_opt_duration(r, n, "timeout", 1, &rt->wagi_timeout_ms);
+    uint64_t mem = 0;
+    gwc_opt_size(r, n, "max_memory", 65536, 65536ull * 65536ull, &mem);
+    rt->wagi_max_memory_pages = (uint32_t)((mem + 65535) / 65536);
+    rt->wagi_max_body_bytes = 16u << 20;
+    gwc_opt_size(r, n, "max_body", 0, 1ull << 40, &rt->wagi_max_body_bytes);
+}
+
 static void read_route(gwc_loader *L, yaml_node_t *n, size_t i, gwc_names *names)
 {
-    static const char *const keys[] = {"name", "match", "proxy", "direct", "redirect", NULL};
-    static const char *const actions[] = {"proxy", "direct", "redirect", NULL};
+    static const char *const keys[] = {"name", "match", "proxy", "direct", "redirect", "wagi",
+                                       NULL};
+    static const char *const actions[] = {"proxy", "direct", "redirect", "wagi", NULL};
     gwc_reader *r = &L->r;
     gw_route_conf *rt = &L->c->routes[i];
     rt->redirect_status = 301;
@@ -541,7 +596,8 @@ static void read_route(gwc_loader *L, yaml_node_t *n, size_t i, gwc_names *names
     rt->name = gwc_read_name(r, n, false, names, "routes", i);
     read_match(L, rt, n);
     yaml_node_t *a = NULL;
-    int k = one_of(r, n, actions, "a route has exactly one action: proxy, direct or redirect", &a);
+    int k = one_of(r, n, actions,
+                   "a route has exactly one action: proxy, direct, redirect or wagi", &a);
     size_t mark = k >= 0 ? gwc_push_key(r, actions[k]) : 0;
     if (k == 0)
         read_proxy(L, rt, a);
@@ -549,10 +605,12 @@ static void read_route(gwc_loader *L, yaml_node_t *n, size_t i, gwc_names *names
         read_direct(r, rt, a);
     else if (k == 2)
         read_redirect(r, rt, a);
+    else if (k == 3)
+        read_wagi(r, rt, a);
     if (k >= 0)
         gwc_pop(r, mark);
     if (k < 0)
-        gwc_fail(r, n, "give an action: proxy, direct or redirect");
+        gwc_fail(r, n, "give an action: proxy, direct, redirect or wagi");
 }
 
 void gwc_read_routes(gwc_loader *L, yaml_node_t *root)

@@ -184,6 +184,8 @@ static void stream_destroy(gw_stream *s)
     ut_buf_free(&s->head_out);
     ut_buf_free(&s->up_head);
     ut_buf_free(&s->log_target);
+    ut_buf_free(&s->wagi_head);
+    ut_buf_free(&s->wagi_body);
     free(s->headers);
     free(s->resp_headers);
     free(s);
@@ -193,6 +195,9 @@ static void stream_destroy(gw_stream *s)
 static void stream_free(gw_stream *s)
 {
     gw_worker *w = s->w;
+    gw_wagi_stream_done(s);
+    if (s->wagi_body.cap > (1u << 20))
+        ut_buf_free(&s->wagi_body); /* keep big bodies out of the cache */
     if (w->n_free_streams < sizeof w->free_streams / sizeof w->free_streams[0] &&
         s->head_out.cap <= 65536 && s->up_head.cap <= 65536) {
         w->free_streams[w->n_free_streams++] = s;
@@ -525,6 +530,7 @@ static gw_stream *stream_new(gw_conn *c)
         gw_header *headers = s->headers, *resp_headers = s->resp_headers;
         size_t headers_cap = s->headers_cap;
         ut_buf head_out = s->head_out, up_head = s->up_head, log_target = s->log_target;
+        ut_buf wagi_head = s->wagi_head, wagi_body = s->wagi_body;
         memset(s, 0, sizeof *s);
         s->headers = headers;
         s->headers_cap = headers_cap;
@@ -532,6 +538,10 @@ static gw_stream *stream_new(gw_conn *c)
         s->head_out = head_out;
         s->up_head = up_head;
         s->log_target = log_target;
+        s->wagi_head = wagi_head;
+        s->wagi_body = wagi_body;
+        ut_buf_reset(&s->wagi_head);
+        ut_buf_reset(&s->wagi_body);
         ut_buf_reset(&s->head_out);
         ut_buf_reset(&s->up_head);
         ut_buf_reset(&s->log_target);
@@ -831,6 +841,9 @@ static void dispatch(gw_stream *s)
     case GW_ACTION_PROXY:
         gw_proxy_start(s);
         return;
+    case GW_ACTION_WAGI:
+        gw_wagi_start(s);
+        return;
     }
 }
 
@@ -855,7 +868,10 @@ static void step(gw_conn *c)
     }
     gw_stream *s = c->stream;
     if (s->body_pos) {
-        gw_proxy_on_client_data(s);
+        if (s->route && s->route->action == GW_ACTION_WAGI)
+            gw_wagi_on_client_data(s);
+        else
+            gw_proxy_on_client_data(s);
         return;
     }
     ssize_t r = gw_http1_parse_head(&s->parser, c->buf + s->head_pos, c->len - s->head_pos, &s->req);

@@ -128,6 +128,10 @@ struct gw_stream {
     unsigned attempts;
     bool up_timer_is_request;
     const char *error;       /* why the exchange failed, for the log */
+    /* WAGI routes (gw_wagi.c) */
+    ut_buf wagi_head;        /* copy of the request head */
+    ut_buf wagi_body;        /* the whole request body */
+    struct wagi_response *wagi_resp;
     char request_id[40];
     char method[16];
     ut_buf log_target;       /* method target host for the access log */
@@ -178,6 +182,11 @@ void gw_conn_drain_all(gw_worker *w);
 
 /* Frees the worker's cache of finished streams (at worker exit). */
 void gw_worker_free_streams(gw_worker *w);
+
+/* WAGI entry points (gw_wagi.c). */
+void gw_wagi_start(gw_stream *s);
+void gw_wagi_on_client_data(gw_stream *s);
+void gw_wagi_stream_done(gw_stream *s); /* frees the WAGI response */
 
 /* Proxy entry points (gw_proxy.c). */
 void gw_proxy_start(gw_stream *s);

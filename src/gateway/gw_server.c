@@ -26,7 +26,9 @@
 #include "gw_admin.h"
 #include "gw_health.h"
 #include "gw_stats.h"
+#include "gw_wagi_toml.h"
 #include "gw_worker.h"
+#include "wagi.h"
 
 typedef struct gw_server {
     uv_loop_t loop;
@@ -36,6 +38,8 @@ typedef struct gw_server {
     uint64_t config_hash;
     gw_stats *stats;
     gw_health *health;
+    sl_engine *engine; /* for WAGI modules; created on first need */
+    const gw_wagi_toml_opts *toml; /* set: config_path is a WAGI modules.toml */
     gw_worker *workers;
     unsigned n_workers;
     unsigned n_started;
@@ -92,7 +96,77 @@ static char *read_file(const char *path, size_t *len, char *err, size_t err_len)
     return b.data;
 }
 
-/* Builds a generation from a loaded config: TLS contexts and stat slots. */
+/* A path relative to the config file's directory. */
+static void resolve_path(const gw_server *s, const char *p, char *out, size_t cap)
+{
+    const char *slash = strrchr(s->config_path, '/');
+    if (p[0] == '/' || !slash || s->toml) /* modules.toml paths come resolved */
+        snprintf(out, cap, "%s", p);
+    else
+        snprintf(out, cap, "%.*s/%s", (int)(slash - s->config_path), s->config_path, p);
+}
+
+/* Compiles every WAGI route's module (once per generation). */
+static int load_wagi(gw_server *s, gw_gen *g, char *err, size_t err_len)
+{
+    const gw_config *cfg = g->cfg;
+    for (size_t i = 0; i < cfg->n_routes; i++) {
+        const gw_route_conf *rt = &cfg->routes[i];
+        if (rt->action != GW_ACTION_WAGI)
+            continue;
+        if (!g->wagi && !(g->wagi = calloc(cfg->n_routes, sizeof *g->wagi)))
+            goto oom;
+        if (!s->engine && !(s->engine = sl_engine_new(NULL)))
+            goto oom;
+        char module[4096];
+        resolve_path(s, rt->wagi_module, module, sizeof module);
+        size_t nv = rt->n_wagi_volumes;
+        wagi_kv *env = calloc(rt->n_wagi_env + 1, sizeof *env);
+        wagi_kv *vol = calloc(nv + 1, sizeof *vol);
+        char (*hosts)[4096] = calloc(nv + 1, sizeof *hosts);
+        if (!env || !vol || !hosts) {
+            free(env);
+            free(vol);
+            free(hosts);
+            goto oom;
+        }
+        for (size_t j = 0; j < rt->n_wagi_env; j++)
+            env[j] = (wagi_kv){rt->wagi_env[j].name, rt->wagi_env[j].value};
+        for (size_t j = 0; j < nv; j++) {
+            resolve_path(s, rt->wagi_volumes[j].name, hosts[j], sizeof hosts[j]);
+            vol[j] = (wagi_kv){hosts[j], rt->wagi_volumes[j].value};
+        }
+        wagi_handler_conf hc = {
+            .route = rt->path ? rt->path : rt->name,
+            .module_path = module,
+            .entrypoint = rt->wagi_entrypoint,
+            .argv = rt->wagi_argv,
+            .env = env,
+            .n_env = rt->n_wagi_env,
+            .volumes = vol,
+            .n_volumes = nv,
+            .timeout_ms = rt->wagi_timeout_ms,
+            .max_memory_pages = rt->wagi_max_memory_pages,
+        };
+        char herr[512] = "";
+        g->wagi[i] = wagi_handler_new(s->engine, &hc, herr, sizeof herr);
+        free(env);
+        free(vol);
+        free(hosts);
+        if (!g->wagi[i]) {
+            snprintf(err, err_len, "route %.200s: wagi module %.300s: %.400s", rt->name, module,
+                     herr);
+            return -1;
+        }
+    }
+    return 0;
+oom:
+    snprintf(err, err_len, "out of memory");
+    return -1;
+}
+
+/* Builds a generation from a loaded config: TLS contexts, WAGI handlers,
+ * stat slots. */
 static gw_gen *make_gen(gw_server *s, gw_config *cfg, char *err, size_t err_len)
 {
     gw_gen *g = calloc(1, sizeof *g);
@@ -121,6 +195,10 @@ static gw_gen *make_gen(gw_server *s, gw_config *cfg, char *err, size_t err_len)
             return NULL;
         }
     }
+    if (load_wagi(s, g, err, err_len) < 0) {
+        gw_gen_unref(g);
+        return NULL;
+    }
     for (size_t i = 0; i < cfg->n_routes; i++)
         cfg->routes[i].stat_slot = gw_stats_route_slot(s->stats, cfg->routes[i].name);
     for (size_t i = 0; i < cfg->n_clusters; i++)
@@ -141,6 +219,15 @@ static gw_config *load(gw_server *s, uint64_t *hash, bool skip_if_same, bool *sa
         *same = true;
         free(text);
         return NULL;
+    }
+    if (s->toml) {
+        size_t ylen = 0;
+        char *yaml = gw_wagi_toml_to_yaml(text, len, s->config_path, s->toml, &ylen, err, err_len);
+        free(text);
+        if (!yaml)
+            return NULL;
+        text = yaml;
+        len = ylen;
     }
     gw_config *cfg = gw_config_load_string(text, len, s->config_path, err, err_len);
     free(text);
@@ -344,9 +431,23 @@ static void describe(const gw_config *cfg, unsigned n_workers, int admin_port)
            admin_port, n_workers, (unsigned long long)cfg->generation);
 }
 
+static int run(const char *config_path, const gw_wagi_toml_opts *toml);
+
 int gw_server_run(const char *config_path)
 {
+    return run(config_path, NULL);
+}
+
+int gw_server_run_wagi(const char *modules_toml, const gw_wagi_toml_opts *opts)
+{
+    static const gw_wagi_toml_opts defaults;
+    return run(modules_toml, opts ? opts : &defaults);
+}
+
+static int run(const char *config_path, const gw_wagi_toml_opts *toml)
+{
     gw_server srv = {0}, *s = &srv;
+    s->toml = toml;
     int rc = 1;
     char err[1024] = "";
     signal(SIGPIPE, SIG_IGN);
@@ -449,6 +550,8 @@ out_loop:
         gw_gen_unref(s->gen);
     gw_health_free(s->health);
     gw_stats_free(s->stats);
+    if (s->engine)
+        sl_engine_free(s->engine);
     uv_loop_close(&s->loop);
     free(s->config_path);
     return rc;

@@ -15,6 +15,11 @@ struct gw_server;
  * 1 when the config or a listener cannot be set up). */
 int gw_server_run(const char *config_path);
 
+/* The same for a WAGI modules.toml (`sluice wagi`): the file is turned
+ * into a gateway config on every (re)load (gw_wagi_toml.c). */
+struct gw_wagi_toml_opts;
+int gw_server_run_wagi(const char *modules_toml, const struct gw_wagi_toml_opts *opts);
+
 /* Worker threads call this as they exit (thread-safe). */
 void gw_server_worker_exited(struct gw_server *s);
 

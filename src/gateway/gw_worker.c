@@ -23,6 +23,7 @@
 #include "gw_conn.h"
 #include "gw_server.h"
 #include "gw_upstream.h"
+#include "wagi.h"
 
 /* ---- generations -------------------------------------------------------- */
 
@@ -41,6 +42,12 @@ void gw_gen_unref(gw_gen *g)
             if (g->tls[i])
                 gw_tls_ctx_free(g->tls[i]);
         free(g->tls);
+    }
+    if (g->wagi) {
+        for (size_t i = 0; i < g->cfg->n_routes; i++)
+            if (g->wagi[i])
+                wagi_handler_free(g->wagi[i]);
+        free(g->wagi);
     }
     gw_config_unref(g->cfg);
     free(g);

@@ -39,6 +39,7 @@ typedef struct gw_gen {
     atomic_uint refs;
     gw_config *cfg;
     gw_tls_ctx **tls; /* per listener, NULL for plain HTTP */
+    struct wagi_handler **wagi; /* per route, NULL unless a WAGI route */
 } gw_gen;
 
 gw_gen *gw_gen_ref(gw_gen *g);

@@ -69,7 +69,7 @@ expect_ge() {
 }
 
 finish() {
-    local line="gateway: $passed passed, $failed failed"
+    local line="${SUITE_NAME:-gateway}: $passed passed, $failed failed"
     [ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
     echo "$line"
     [ "$failed" -eq 0 ] && exit 0

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# tests/wagi_gateway/suite.sh — WAGI routes end to end: the real `sluice
+# gateway` (a YAML route with a `wagi` action) and `sluice wagi -c
+# modules.toml`, over 127.0.0.1 with curl and wrk, running the C guest
+# modules of tests/wagi/ (built here with Debian's clang for wasm32-wasi).
+# Covers: hello, CGI variables (CONTENT_TYPE, PATH_INFO, SCRIPT_NAME,
+# QUERY_STRING, HTTP_*), stdin (5 MB body, chunked), state isolation under
+# keep-alive and concurrency (a counter module answers 1 every time),
+# trap -> 500, endless loop -> 504 within the route timeout and the worker
+# keeps serving, redirects, Status codes, modules.toml with "/..." routes and
+# the built-in /healthz, a reload that swaps the module.
+# Last line: "wagi_gateway: N passed, N failed[, N skipped]".
+set -u
+cd "$(dirname "$0")/../.."
+SUITE_NAME=wagi_gateway
+. tests/gateway/lib.sh
+need_tools
+
+if [ ! -x "$SLUICE" ]; then
+    not_ok "sluice binary present" "$SLUICE missing: run make first"
+    finish
+fi
+MODS="$TMP/mods"
+mkdir -p "$MODS"
+for m in hello env echo counter loop trap redirect status; do
+    if ! clang --target=wasm32-wasi --sysroot=/usr -O2 "tests/wagi/$m.c" -o "$MODS/$m.wasm" \
+        2>"$TMP/cc-$m.err"; then
+        not_ok "build tests/wagi/$m.c for wasm32-wasi" "$(head -c 300 "$TMP/cc-$m.err")"
+        finish
+    fi
+done
+
+read -r PORT ADMIN PORT2 ADMIN2 <<<"$(free_ports 4)"
+CONF="$TMP/gw.yaml"
+write_conf() { # write_conf HELLO_MODULE
+    cat >"$CONF" <<YAML
+listeners: [{address: 127.0.0.1:$PORT}]
+admin: {address: 127.0.0.1:$ADMIN}
+workers: 2
+access_log: true
+routes:
+  - {name: hello, match: {path: {exact: /hello}}, wagi: {module: $1}}
+  - {name: env, match: {path: {prefix: /env/}}, wagi: {module: mods/env.wasm, env: {FROM_CONFIG: yes, REQUEST_METHOD: overridden}}}
+  - {name: echo, match: {path: {exact: /echo}}, wagi: {module: mods/echo.wasm, max_body: 8MiB}}
+  - {name: counter, match: {path: {exact: /counter}}, wagi: {module: mods/counter.wasm}}
+  - {name: loop, match: {path: {exact: /loop}}, wagi: {module: mods/loop.wasm, timeout: 300ms}}
+  - {name: trap, match: {path: {exact: /trap}}, wagi: {module: mods/trap.wasm}}
+  - {name: redirect, match: {path: {exact: /redirect}}, wagi: {module: mods/redirect.wasm}}
+  - {name: status, match: {path: {exact: /status}}, wagi: {module: mods/status.wasm}}
+  - {name: direct, match: {path: {exact: /direct}}, direct: {status: 200, body: "hello, world\n"}}
+YAML
+}
+write_conf mods/hello.wasm
+if ! start_gateway wagi "$CONF"; then
+    not_ok "gateway with WAGI routes starts" "$(tail -c 500 "$GW_ERR")"
+    finish
+fi
+U="http://127.0.0.1:$PORT"
+
+section "basic"
+expect_eq "hello: body" "hello, world" "$(hc "$U/hello")"
+resp=$(hc -i "$U/hello" | tr -d '\r')
+expect_match "hello: 200 with Content-Type and Content-Length" \
+    $'^HTTP/1.1 200[^\n]*\n(.*\n)*[Cc]ontent-[Tt]ype: text/plain\n' "$resp"
+expect_match "hello: Content-Length framed by the gateway" $'[Cc]ontent-[Ll]ength: 13\n' "$resp"
+expect_eq "HEAD: no body" "" "$(hc -I -s "$U/hello" | tr -d '\r' | sed '1,/^$/d')"
+
+section "CGI variables"
+envout=$(hc -X POST -H 'Content-Type: application/x-test' -H 'X-Foo: bar' --data 'abc' \
+    "$U/env/a%2Fb/c?x=1&y=2")
+expect_match "REQUEST_METHOD=POST (the request wins over the config's env)" $'(^|\n)REQUEST_METHOD=POST(\n|$)' "$envout"
+expect_match "CONTENT_TYPE is the real Content-Type" 'CONTENT_TYPE=application/x-test' "$envout"
+expect_match "CONTENT_LENGTH=3" 'CONTENT_LENGTH=3' "$envout"
+expect_match "QUERY_STRING" 'QUERY_STRING=x=1&y=2' "$envout"
+expect_match "SCRIPT_NAME is the route prefix" 'SCRIPT_NAME=/env' "$envout"
+expect_match "PATH_INFO is percent-decoded" 'PATH_INFO=/a/b/c' "$envout"
+expect_match "X_RAW_PATH_INFO keeps the encoding" 'X_RAW_PATH_INFO=/a%2Fb/c' "$envout"
+expect_match "HTTP_X_FOO from the header" 'HTTP_X_FOO=bar' "$envout"
+expect_match "SERVER_PORT from Host" "SERVER_PORT=$PORT" "$envout"
+expect_match "REMOTE_ADDR is the client" 'REMOTE_ADDR=127.0.0.1' "$envout"
+expect_match "GATEWAY_INTERFACE=CGI/1.1" 'GATEWAY_INTERFACE=CGI/1.1' "$envout"
+expect_match "config env reaches the module" 'FROM_CONFIG=yes' "$envout"
+
+section "stdin"
+printf 'Content-Type: text/plain\n\nsmall body' >"$TMP/small"
+expect_eq "echo: body through stdin to stdout" "small body" "$(hc --data-binary @"$TMP/small" "$U/echo")"
+{ printf 'Content-Type: application/octet-stream\n\n'; head -c 5000000 /dev/urandom; } >"$TMP/big"
+want=$(sed '1,2d' "$TMP/big" | sha256sum | cut -d' ' -f1)
+got=$(hc --data-binary @"$TMP/big" "$U/echo" | sha256sum | cut -d' ' -f1)
+expect_eq "echo: 5 MB body intact (Content-Length)" "$want" "$got"
+got=$(hc -H 'Transfer-Encoding: chunked' --data-binary @"$TMP/big" "$U/echo" | sha256sum | cut -d' ' -f1)
+expect_eq "echo: 5 MB body intact (chunked)" "$want" "$got"
+head -c 9000000 /dev/zero >"$TMP/huge"
+expect_eq "body over max_body -> 413" "413" "$(code "$U/echo" --data-binary @"$TMP/huge")"
+
+section "isolation"
+out=$(for i in $(seq 20); do echo "url = \"$U/counter\""; done | curl -sS --max-time 10 -K - | tr -d '\n')
+expect_eq "counter: a fresh instance per request (20 on one connection)" \
+    "11111111111111111111" "$out"
+wrk -t2 -c20 -d2s "$U/counter" >"$TMP/wrk-counter.txt" 2>&1
+expect_nomatch "counter under wrk -c20: no errors" 'Non-2xx|Socket errors' "$(cat "$TMP/wrk-counter.txt")"
+expect_eq "counter after load still 1" "1" "$(hc "$U/counter" | tr -d '\n')"
+
+section "failures"
+expect_eq "trap -> 500" "500" "$(code "$U/trap")"
+start=$(date +%s%N)
+c=$(code "$U/loop")
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+expect_eq "endless loop -> 504" "504" "$c"
+expect_le "504 arrives within about the 300 ms timeout (ms)" 1500 "$ms"
+expect_eq "the worker serves again after the timeout" "hello, world" "$(hc "$U/hello")"
+expect_eq "Status: 404 from the module" "404" "$(code "$U/status?404%20Not%20Found")"
+resp=$(hc -i "$U/redirect?abs301" | tr -d '\r')
+expect_match "Status 301 + Location -> 301 (explicit Status wins)" $'^HTTP/1.1 301' "$resp"
+resp=$(hc -i "$U/redirect?abs" | tr -d '\r')
+expect_match "Location alone -> 302" $'^HTTP/1.1 302[^\n]*\n(.*\n)*[Ll]ocation: http://example.com/next' "$resp"
+expect_eq "gateway alive after the failures" "hello, world" "$(hc "$U/hello")"
+grep -q 'wagi route trap' "$GW_ERR" && ok "trap reported in the log" || not_ok "trap reported in the log" "$(tail -c 300 "$GW_ERR")"
+
+section "reload swaps the module"
+write_conf mods/env.wasm
+curl -sS --max-time 10 -X POST "http://127.0.0.1:$ADMIN/reload" >/dev/null
+expect_match "after reload /hello runs the new module" 'GATEWAY_INTERFACE=CGI/1.1' "$(hc "$U/hello")"
+cat >"$TMP/bad.yaml" <<YAML
+listeners: [{address: 127.0.0.1:$PORT}]
+admin: {address: 127.0.0.1:$ADMIN}
+routes: [{match: {path: {exact: /x}}, wagi: {module: mods/missing.wasm}}]
+YAML
+cp "$TMP/bad.yaml" "$CONF"
+c=$(curl -s -o "$TMP/reload.txt" -w '%{http_code}' --max-time 10 -X POST "http://127.0.0.1:$ADMIN/reload")
+expect_eq "reload with a missing module fails (400)" "400" "$c"
+expect_match "the error names the module" 'missing.wasm' "$(cat "$TMP/reload.txt")"
+expect_match "the old config keeps serving" 'GATEWAY_INTERFACE' "$(hc "$U/hello")"
+stop_gateway
+expect_eq "gateway exits 0 after SIGTERM" "0" "$GW_RC"
+
+section "sluice wagi -c modules.toml"
+cat >"$TMP/modules.toml" <<TOML
+[[module]]
+route = "/hello"
+module = "mods/hello.wasm"
+
+[[module]]
+route = "/env/..."
+module = "mods/env.wasm"
+environment = { GREETING = "hi" }
+
+[[module]]
+route = "/healthz"
+module = "mods/trap.wasm"
+TOML
+"$SLUICE" wagi -c "$TMP/modules.toml" --listen "127.0.0.1:$PORT2" --admin "127.0.0.1:$ADMIN2" \
+    --workers 1 >"$TMP/wagi.out" 2>"$TMP/wagi.err" &
+WPID=$!
+PIDS+=("$WPID")
+wait_until 10 body_is "http://127.0.0.1:$PORT2/hello" "hello, world"
+W="http://127.0.0.1:$PORT2"
+expect_eq "modules.toml: exact route" "hello, world" "$(hc "$W/hello")"
+envout=$(hc "$W/env")
+expect_match "modules.toml: /env/... matches /env itself" 'SCRIPT_NAME=/env' "$envout"
+envout=$(hc "$W/env/deep/er?q=1")
+expect_match "modules.toml: /env/... matches below it (PATH_INFO)" 'PATH_INFO=/deep/er' "$envout"
+expect_match "modules.toml: environment table" 'GREETING=hi' "$envout"
+expect_eq "modules.toml: /envx is not under /env/..." "404" "$(code "$W/envx")"
+expect_eq "modules.toml: built-in /healthz wins over a module route" "OK" "$(hc "$W/healthz")"
+kill -TERM "$WPID"
+wait "$WPID"
+expect_eq "sluice wagi exits 0 on SIGTERM" "0" "$?"
+
+if grep -qE 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' "$TMP"/gw-*.err "$TMP/wagi.err" 2>/dev/null; then
+    not_ok "no sanitizer reports" "$(grep -hE 'ERROR|runtime error' "$TMP"/*.err | head -3)"
+else
+    ok "no sanitizer reports"
+fi
+finish
