@@ -6,12 +6,22 @@
  *             table, globals and a data segment (µs per instance);
  *   call      call a trivial export on a live instance (ns per call);
  *   memory    resident memory of an idle instance beyond the module (KB),
- *             from /proc/self/statm over 1000 live instances.
- * Usage: engine_bench [--load-only] [module.wasm...]. Built and run by bench/run.sh; links build/libsluice.a through the public
- * header only. Prints one "name: value" line per measurement.
+ *             from /proc/self/statm over 1000 live instances;
+ *   hello     with --hello FILE (a wasi-libc "hello" command, e.g.
+ *             build/bench/wasm/hello.wasm): the WAGI request path, one
+ *             linker with WASI built once and an instance per request:
+ *             instantiate+free, and wasi_ctx_new + instantiate + _start to
+ *             completion (stdout to a sink) + free. Median over batches.
+ * Usage: engine_bench [--load-only] [--hello FILE] [module.wasm...]. Built
+ * and run by bench/run.sh; links build/libsluice.a through the public
+ * headers only (sluice/vm.h, and wasi.h for --hello). Prints one
+ * "name: value" line per measurement.
  */
 #include <sluice/vm.h>
 
+#include "../../src/wasi/wasi.h"
+
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,15 +165,112 @@ bench_instances(sl_engine *e)
     return 0;
 }
 
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int
+discard(void *user, const uint8_t *p, size_t n)
+{
+    (void)p;
+    *(size_t *)user += n;
+    return 0;
+}
+
+/* One WAGI-style request: a fresh WASI context and instance, _start to the
+ * end, everything freed. run = false: instantiate + free only. */
+static int
+hello_once(sl_linker *l, const sl_module *m, bool run, size_t *out_bytes)
+{
+    static const char *argv[] = {"hello"};
+    wasi_config wc = {.argc = 1, .argv = argv, .stdout_sink = discard, .sink_user = out_bytes};
+    wasi_ctx *w = NULL;
+    if (run && !(w = wasi_ctx_new(&wc)))
+        return 1;
+    sl_instance_config cfg = {.user_data = w};
+    sl_instance *inst;
+    sl_trap *t = NULL;
+    sl_diag d;
+    if (sl_instantiate(l, m, &cfg, &inst, &d, &t)) {
+        fprintf(stderr, "engine_bench: hello: %s\n", d.msg);
+        sl_trap_free(t);
+        wasi_ctx_free(w);
+        return 1;
+    }
+    int rc = 0;
+    if (run) {
+        t = sl_func_call(sl_instance_func(inst, "_start"), NULL, NULL);
+        if (t && !(sl_trap_kind_of(t) == SL_TRAP_EXIT && sl_trap_exit_code(t) == 0))
+            rc = 1;
+        sl_trap_free(t);
+    }
+    sl_instance_free(inst);
+    wasi_ctx_free(w);
+    return rc;
+}
+
+static int
+bench_hello(sl_engine *e, const char *path)
+{
+    size_t len;
+    uint8_t *bytes = read_file(path, &len);
+    sl_module *m;
+    sl_diag d;
+    if (!bytes || sl_module_new(e, bytes, len, &m, &d)) {
+        fprintf(stderr, "engine_bench: %s: cannot load\n", path);
+        free(bytes);
+        return 1;
+    }
+    free(bytes);
+    sl_linker *l = sl_linker_new(e);
+    if (!l || wasi_link(l, NULL) != SL_OK)
+        return 1;
+    enum { BATCHES = 51, PER = 400 };
+    static const char *what[2] = {"instantiate+free", "instantiate+run _start+free (WASI ctx)"};
+    size_t out_bytes = 0;
+    for (int run = 0; run < 2; run++) {
+        double med[BATCHES];
+        for (int i = 0; i < 200; i++) /* warm up: thread stacks, pools, images */
+            if (hello_once(l, m, run, &out_bytes))
+                return 1;
+        for (int b = 0; b < BATCHES; b++) {
+            double t0 = now_us();
+            for (int i = 0; i < PER; i++)
+                if (hello_once(l, m, run, &out_bytes))
+                    return 1;
+            med[b] = (now_us() - t0) / PER;
+        }
+        qsort(med, BATCHES, sizeof *med, cmp_double);
+        printf("hello %s: %.2f us (median of %d batches of %d; min %.2f, max %.2f)\n",
+               what[run], med[BATCHES / 2], BATCHES, PER, med[0], med[BATCHES - 1]);
+    }
+    sl_linker_free(l);
+    sl_module_free(m);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
     sl_engine *e = sl_engine_new(NULL);
     int first = 1, rc = 0;
-    if (argc > 1 && !strcmp(argv[1], "--load-only"))
-        first = 2; /* for profiling the loader alone */
-    else
-        rc = bench_instances(e);
+    bool load_only = false;
+    const char *hello = NULL;
+    for (; first < argc; first++) {
+        if (!strcmp(argv[first], "--load-only"))
+            load_only = true; /* for profiling the loader alone */
+        else if (!strcmp(argv[first], "--hello") && first + 1 < argc)
+            hello = argv[++first];
+        else
+            break;
+    }
+    if (hello)
+        rc |= bench_hello(e, hello);
+    if (!load_only)
+        rc |= bench_instances(e);
     for (int i = first; i < argc; i++)
         rc |= bench_load(e, argv[i]);
     sl_engine_free(e);

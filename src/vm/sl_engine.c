@@ -7,6 +7,8 @@
  *            limits are resolved against them (sl__limits_inherit) so the
  *            interpreter never sees a zero either.
  * Ownership: sl_engine_new returns owned; the engine owns nothing else.
+ *            Freeing the last live engine unmaps the memory reservations
+ *            pooled by sl_memory.c (every instance is gone by then).
  * Threads:   an engine is immutable after creation; share it freely.
  * Not here:  modules (sl_module.c), instances (sl_instance.c).
  */
@@ -34,12 +36,16 @@ sl__limits_inherit(sl_limits *l, const sl_limits *base)
         l->max_call_depth = base->max_call_depth;
 }
 
+/* Live engines: the last one freed empties the reservation pool. */
+static atomic_uint live_engines;
+
 sl_engine *
 sl_engine_new(const sl_engine_config *cfg)
 {
     sl_engine *e = calloc(1, sizeof *e);
     if (!e)
         return NULL;
+    atomic_fetch_add(&live_engines, 1);
     if (cfg)
         e->limits = cfg->limits;
     sl__limits_inherit(&e->limits, &default_limits);
@@ -52,7 +58,11 @@ sl_engine_new(const sl_engine_config *cfg)
 void
 sl_engine_free(sl_engine *engine)
 {
+    if (!engine)
+        return;
     free(engine);
+    if (atomic_fetch_sub(&live_engines, 1) == 1)
+        sl__memory_pool_drain();
 }
 
 const char *

@@ -10,6 +10,10 @@
  *            segments, then active data segments, in segment order → start.
  *            A trap while applying segments stops there; earlier writes stay
  *            visible through imported tables and memories, as the spec says.
+ *            Memory 0 may instead start as the module's prepared image,
+ *            which holds its active data segments already (sl_image.c: only
+ *            when none of them can trap); an element segment that traps
+ *            then takes the image back out, as if no data was applied.
  * Ownership: an instance owns its defined functions, tables, memories and
  *            globals and one reference on each imported table, memory and
  *            global, and on every instance it imports from (inst->deps).
@@ -81,26 +85,17 @@ sl__instance_release(sl_instance *inst)
     if (!inst || --inst->refs)
         return;
     const sl_module *m = inst->module;
-    /* Arrays may be missing or partly filled when instantiation failed. */
-    for (uint32_t i = 0; inst->tables && i < m->n_tables; i++)
+    /* Entries may be NULL when instantiation failed part way. The arrays
+     * themselves live in inst's own allocation (instance_alloc). */
+    for (uint32_t i = 0; i < m->n_tables; i++)
         sl__table_release(inst->tables[i]);
-    for (uint32_t i = 0; inst->mems && i < m->n_mems; i++)
+    for (uint32_t i = 0; i < m->n_mems; i++)
         sl__memory_release(inst->mems[i]);
-    for (uint32_t i = 0; inst->globals && i < m->n_globals; i++)
+    for (uint32_t i = 0; i < m->n_globals; i++)
         sl__global_release(inst->globals[i]);
-    for (uint32_t i = 0; inst->elem_values && i < m->n_elems; i++)
-        free(inst->elem_values[i]);
-    free(inst->elem_values);
-    free(inst->elem_sizes);
-    free(inst->data_dropped);
-    free(inst->tables);
-    free(inst->mems);
-    free(inst->globals);
-    free(inst->funcs);
-    free(inst->own_funcs);
     for (uint32_t i = 0; i < inst->n_deps; i++)
         sl__instance_release(inst->deps[i]);
-    free(inst->deps);
+    free(inst->unapplied_elems);
     free(inst);
 }
 
@@ -129,19 +124,50 @@ sl_instance_interrupt(sl_instance *inst)
         atomic_store(&inst->interrupt, 1);
 }
 
-/* calloc that never returns NULL for n == 0, so NULL always means OOM. */
-static void *
-zalloc(size_t n, size_t size)
+/* Lays out one array of n elements of `size` bytes at *at, aligned to
+ * `align`; false on overflow. */
+static bool
+layout(size_t *at, size_t *offset, size_t n, size_t size, size_t align)
 {
-    return calloc(n ? n : 1, size);
+    size_t o = (*at + align - 1) / align * align;
+    if (o < *at || (n && size > (SIZE_MAX - o) / n))
+        return false;
+    *offset = o;
+    *at = o + n * size;
+    return true;
 }
 
+/* The instance and all its per-instance arrays are one zeroed allocation
+ * (per-request instantiation pays one malloc instead of ten): own
+ * functions, the funcs/tables/mems/globals/elem/deps pointer arrays, the
+ * values of passive element segments, elem_sizes and data_dropped. */
 static sl_instance *
 instance_alloc(const sl_module *m, sl_engine *engine, const sl_instance_config *cfg)
 {
-    sl_instance *inst = calloc(1, sizeof *inst);
-    if (!inst)
+    size_t n_own = m->n_funcs - m->n_func_imports, n_passive = 0;
+    for (uint32_t i = 0; i < m->n_elems; i++)
+        if (m->elems[i].mode == SL_SEG_PASSIVE)
+            n_passive += m->elems[i].n_items;
+    /* Up to two deps per import: the exporter, and the function's own
+     * instance when the exporter re-exports an imported function. */
+    size_t at = sizeof(sl_instance), o_own, o_funcs, o_tables, o_mems, o_globals, o_evals,
+           o_deps, o_passive, o_esizes, o_dropped;
+    if (!layout(&at, &o_own, n_own, sizeof(sl_func), _Alignof(sl_func)) ||
+        !layout(&at, &o_funcs, m->n_funcs, sizeof(sl_func *), _Alignof(sl_func *)) ||
+        !layout(&at, &o_tables, m->n_tables, sizeof(sl_table *), _Alignof(sl_table *)) ||
+        !layout(&at, &o_mems, m->n_mems, sizeof(sl_memory *), _Alignof(sl_memory *)) ||
+        !layout(&at, &o_globals, m->n_globals, sizeof(sl_global *), _Alignof(sl_global *)) ||
+        !layout(&at, &o_evals, m->n_elems, sizeof(sl_val *), _Alignof(sl_val *)) ||
+        !layout(&at, &o_deps, 2 * (size_t)m->n_imports, sizeof(sl_instance *),
+                _Alignof(sl_instance *)) ||
+        !layout(&at, &o_passive, n_passive, sizeof(sl_val), _Alignof(sl_val)) ||
+        !layout(&at, &o_esizes, m->n_elems, sizeof(uint32_t), _Alignof(uint32_t)) ||
+        !layout(&at, &o_dropped, m->n_datas, sizeof(bool), _Alignof(bool)))
         return NULL;
+    uint8_t *block = calloc(1, at);
+    if (!block)
+        return NULL;
+    sl_instance *inst = (sl_instance *)(void *)block;
     inst->module = m;
     inst->engine = engine;
     inst->refs = 1;
@@ -151,22 +177,21 @@ instance_alloc(const sl_module *m, sl_engine *engine, const sl_instance_config *
     }
     sl__limits_inherit(&inst->limits, &engine->limits);
     atomic_init(&inst->interrupt, 0);
-    inst->funcs = zalloc(m->n_funcs, sizeof *inst->funcs);
-    inst->own_funcs = zalloc(m->n_funcs - m->n_func_imports, sizeof *inst->own_funcs);
-    inst->tables = zalloc(m->n_tables, sizeof *inst->tables);
-    inst->mems = zalloc(m->n_mems, sizeof *inst->mems);
-    inst->globals = zalloc(m->n_globals, sizeof *inst->globals);
-    inst->elem_values = zalloc(m->n_elems, sizeof *inst->elem_values);
-    inst->elem_sizes = zalloc(m->n_elems, sizeof *inst->elem_sizes);
-    inst->data_dropped = zalloc(m->n_datas, sizeof *inst->data_dropped);
-    /* Up to two per import: the exporter, and the function's own instance
-     * when the exporter re-exports an imported function. */
-    inst->deps = zalloc(2 * (size_t)m->n_imports, sizeof *inst->deps);
-    if (!inst->funcs || !inst->own_funcs || !inst->tables || !inst->mems || !inst->globals ||
-        !inst->elem_values || !inst->elem_sizes || !inst->data_dropped || !inst->deps) {
-        sl__instance_release(inst);
-        return NULL;
-    }
+    inst->own_funcs = (sl_func *)(void *)(block + o_own);
+    inst->funcs = (sl_func **)(void *)(block + o_funcs);
+    inst->tables = (sl_table **)(void *)(block + o_tables);
+    inst->mems = (sl_memory **)(void *)(block + o_mems);
+    inst->globals = (sl_global **)(void *)(block + o_globals);
+    inst->elem_values = (sl_val **)(void *)(block + o_evals);
+    inst->deps = (sl_instance **)(void *)(block + o_deps);
+    inst->elem_sizes = (uint32_t *)(void *)(block + o_esizes);
+    inst->data_dropped = (bool *)(void *)(block + o_dropped);
+    sl_val *passive = (sl_val *)(void *)(block + o_passive);
+    for (uint32_t i = 0; i < m->n_elems; i++)
+        if (m->elems[i].mode == SL_SEG_PASSIVE && m->elems[i].n_items) {
+            inst->elem_values[i] = passive;
+            passive += m->elems[i].n_items;
+        }
     return inst;
 }
 
@@ -420,9 +445,14 @@ create_memories(sl_instance *inst, sl_diag *diag)
             return sl__diag(diag, SL_ERR_LIMIT, SIZE_MAX,
                             "memory %u: %llu pages exceed the limit of %llu", (unsigned)i,
                             (unsigned long long)mt->limits.min, (unsigned long long)cap);
-        inst->mems[i] = sl__memory_new((uint32_t)mt->limits.min, (uint32_t)cap);
+        /* Memory 0 may start as the module's prepared image (sl_image.c):
+         * its active data segments, mapped copy-on-write. */
+        const sl_mem_image *img = i == 0 ? sl__module_image(m) : NULL;
+        inst->mems[i] = sl__memory_new_image((uint32_t)mt->limits.min, (uint32_t)cap, img);
+        inst->mem0_imaged = img != NULL;
         if (!inst->mems[i])
             return sl__diag(diag, SL_ERR_NOMEM, SIZE_MAX, "out of memory");
+        inst->mems[i]->pristine = true; /* until code, the host or a segment writes */
         inst->mems[i]->decl_max = mt->limits.has_max ? (uint32_t)mt->limits.max : UINT32_MAX;
     }
     inst->mem0 = m->n_mems ? inst->mems[0] : NULL;
@@ -458,31 +488,49 @@ create_globals(sl_instance *inst, sl_diag *diag)
     return SL_OK;
 }
 
-static sl_err
-eval_elems(sl_instance *inst, sl_diag *diag)
+/* Evaluates the passive element segments into their slots in the
+ * instance. Active ones are evaluated straight into their table when
+ * applied, declarative ones never: constant expressions have no effects,
+ * and funcs and globals are final by now, so the values are the same as
+ * if every segment were evaluated first, as the spec words it. */
+static void
+eval_passive_elems(sl_instance *inst)
 {
     const sl_module *m = inst->module;
     for (uint32_t i = 0; i < m->n_elems; i++) {
         const sl_elem *e = &m->elems[i];
-        if (!e->n_items)
+        if (e->mode != SL_SEG_PASSIVE || !e->n_items)
             continue;
-        sl_val *vals = malloc((size_t)e->n_items * sizeof *vals);
-        if (!vals)
-            return sl__diag(diag, SL_ERR_NOMEM, SIZE_MAX, "out of memory");
         for (uint32_t j = 0; j < e->n_items; j++)
-            vals[j] = eval_const(inst, &e->items[j]);
-        inst->elem_values[i] = vals;
+            inst->elem_values[i][j] = eval_const(inst, &e->items[j]);
         inst->elem_sizes[i] = e->n_items;
     }
-    return SL_OK;
 }
 
+/* After segment `from` trapped: in the spec it and the segments after it
+ * were never dropped, so table.init from a function of this (failed but
+ * possibly reachable) instance still sees their elements. Best effort: on
+ * allocation failure they read as dropped. */
 static void
-drop_elem(sl_instance *inst, uint32_t i)
+keep_unapplied_elems(sl_instance *inst, uint32_t from)
 {
-    free(inst->elem_values[i]);
-    inst->elem_values[i] = NULL;
-    inst->elem_sizes[i] = 0;
+    const sl_module *m = inst->module;
+    size_t n = 0;
+    for (uint32_t i = from; i < m->n_elems; i++)
+        if (m->elems[i].mode != SL_SEG_PASSIVE)
+            n += m->elems[i].n_items;
+    if (!n || !(inst->unapplied_elems = malloc(n * sizeof(sl_val))))
+        return;
+    sl_val *v = inst->unapplied_elems;
+    for (uint32_t i = from; i < m->n_elems; i++) {
+        const sl_elem *e = &m->elems[i];
+        if (e->mode == SL_SEG_PASSIVE || !e->n_items)
+            continue;
+        inst->elem_values[i] = v;
+        inst->elem_sizes[i] = e->n_items;
+        for (uint32_t j = 0; j < e->n_items; j++)
+            *v++ = eval_const(inst, &e->items[j]);
+    }
 }
 
 /* table.init/elem.drop for active segments and memory.init/data.drop for
@@ -493,29 +541,37 @@ apply_segments(sl_instance *inst)
     const sl_module *m = inst->module;
     for (uint32_t i = 0; i < m->n_elems; i++) {
         const sl_elem *e = &m->elems[i];
-        if (e->mode == SL_SEG_PASSIVE)
-            continue;
-        if (e->mode == SL_SEG_ACTIVE) {
-            sl_table *t = inst->tables[e->table];
-            uint64_t off = (uint32_t)eval_const(inst, &e->offset).i32;
-            uint64_t n = inst->elem_sizes[i];
-            if (off + n > t->size)
-                return sl_trap_new(SL_TRAP_TABLE_OOB, NULL);
-            if (n)
-                memcpy(t->elems + off, inst->elem_values[i], (size_t)n * sizeof *t->elems);
+        if (e->mode != SL_SEG_ACTIVE)
+            continue; /* passive: kept; declarative: dropped (never stored) */
+        sl_table *t = inst->tables[e->table];
+        uint64_t off = (uint32_t)eval_const(inst, &e->offset).i32;
+        uint64_t n = e->n_items;
+        if (off + n > t->size) {
+            /* No data segment was applied yet: take the image back. */
+            if (inst->mem0_imaged)
+                sl__memory_unimage(inst->mems[0]);
+            keep_unapplied_elems(inst, i);
+            return sl_trap_new(SL_TRAP_TABLE_OOB, NULL);
         }
-        drop_elem(inst, i);
+        for (uint32_t j = 0; j < n; j++)
+            t->elems[off + j] = eval_const(inst, &e->items[j]);
     }
     for (uint32_t i = 0; i < m->n_datas; i++) {
         const sl_data *d = &m->datas[i];
         if (d->mode != SL_SEG_ACTIVE)
             continue;
+        if (inst->mem0_imaged) { /* already in place, and known in bounds */
+            inst->data_dropped[i] = true;
+            continue;
+        }
         sl_memory *mem = inst->mems[d->mem];
         uint64_t off = (uint32_t)eval_const(inst, &d->offset).i32;
         if (off + d->len > mem->size)
             return sl_trap_new(SL_TRAP_MEMORY_OOB, NULL);
-        if (d->len)
+        if (d->len) {
             memcpy(mem->base + off, d->bytes, d->len);
+            mem->pristine = false;
+        }
         inst->data_dropped[i] = true;
     }
     return NULL;
@@ -570,7 +626,7 @@ sl_instantiate(sl_linker *l, const sl_module *m, const sl_instance_config *cfg,
         err = create_globals(inst, diag);
     }
     if (!err)
-        err = eval_elems(inst, diag);
+        eval_passive_elems(inst);
     if (err) {
         sl__instance_release(inst);
         return err;

@@ -76,8 +76,12 @@
             TRAP(SL_TRAP_INTERRUPTED);                                         \
     } while (0)
 
+/* Entering an instance's code may write its memory: not pristine any more
+ * (sl_runtime.h; the pool then scrubs it on release). */
 #define RELOAD_MEM()                                                           \
     do {                                                                       \
+        if (inst->mem0)                                                        \
+            inst->mem0->pristine = false;                                      \
         mem0 = inst->mem0 ? inst->mem0 : &no_memory;                           \
         mem = mem0->base;                                                      \
         mem_size = mem0->size;                                                 \

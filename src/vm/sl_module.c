@@ -9,7 +9,8 @@
  *            owned by it (see sl_module.h); the caller's bytes are borrowed
  *            only for the duration of the call. Strings handed out by the
  *            introspection functions live as long as the module.
- * Threads:   a finished module is immutable; all readers here are const.
+ * Threads:   a finished module is immutable (its memory image cache
+ *            excepted, see sl_image.c); all readers here are const.
  * Not here:  the binary format and validation rules (sl_decode.c,
  *            sl_decode_sections.c), function bodies (sl_lower.c),
  *            instantiation (sl_instance.c).
@@ -79,6 +80,8 @@ sl_module_new(sl_engine *engine, const uint8_t *bytes, size_t len, sl_module **o
         return err;
     }
     sl__diag(diag, SL_OK, SIZE_MAX, "ok");
+    /* Without a cache (out of memory) instances copy data segments. */
+    m->image = sl__image_cache_new();
     *out = m;
     return SL_OK;
 }
@@ -88,6 +91,7 @@ sl_module_free(sl_module *module)
 {
     if (!module)
         return;
+    sl__image_cache_free(module->image);
     sl__module_clear(module);
     free(module);
 }

@@ -203,6 +203,12 @@ struct sl_module {
     /* From the "name" custom section (subsection 1); NULL entries when absent. */
     char **func_names; /* n_funcs entries, or NULL */
     char *module_name;
+
+    /* The prepared image of memory 0 (sl_runtime.h), built at the first
+     * instantiation; the one part of a module that changes after
+     * sl_module_new, behind its own synchronisation. NULL for modules not
+     * made by sl_module_new: they always apply data segments by copying. */
+    struct sl_image_cache *image;
 };
 
 /* Decodes every section of bytes into m (zeroed by the caller, engine set),

@@ -47,6 +47,18 @@ struct sl_memory {
     uint32_t decl_max;  /* declared maximum for import matching; UINT32_MAX = none
                          * (max_pages may be lower: the instance limit) */
     uint32_t refs;
+    /* Guard build: the prepared image mapped copy-on-write over [0,
+     * image_len) of the reservation, or 0, 0 and NULL. image_master is the
+     * image's read-only copy (valid while its module lives). */
+    uint64_t image_id;
+    size_t image_len;
+    const uint8_t *image_master;
+    /* Nothing can have written a byte since creation, so release need not
+     * scrub it. Set only for instance-owned memories right after they are
+     * created; cleared by everything that hands out or writes the bytes:
+     * entering wasm code of an instance using it (sl_interp.c RELOAD_MEM),
+     * sl_memory_data, sl_mem_slice, copying data segments. */
+    bool pristine;
 };
 
 /* Guard-page memories reserve 8 GiB so that any i32 address + u32 offset
@@ -62,6 +74,53 @@ sl_memory *sl__memory_new(uint32_t min_pages, uint32_t max_pages);
 void sl__memory_release(sl_memory *mem); /* drops one reference */
 /* True when addr lies in a guarded reservation of a live memory (SIGSEGV). */
 bool sl__memory_owns_fault(const void *addr);
+
+/* A prepared memory image (sl_image.c): the initial contents of a module's
+ * memory 0 with its active data segments applied, in a sealed memfd, built
+ * once per module and mapped copy-on-write into each new instance's memory
+ * (guard build only). Immutable once built. */
+typedef struct sl_mem_image {
+    int fd;                /* sealed memfd of len bytes */
+    size_t len;            /* host-page multiple, <= the memory's initial size */
+    uint64_t id;           /* unique within the process, never 0 (pool matching) */
+    const uint8_t *master; /* the memfd mapped read-only: restores written pages */
+} sl_mem_image;
+
+/* A module's lazily built image; modules made by sl_module_new have one
+ * (sl_module.image), hand-built ones (unit tests) have none. */
+struct sl_image_cache {
+    atomic_int state; /* SL_IMAGE_UNBUILT, _READY or _NONE (fall back) */
+    sl_mem_image img;
+};
+enum { SL_IMAGE_UNBUILT, SL_IMAGE_READY, SL_IMAGE_NONE };
+
+/* Returns NULL (apply data segments the ordinary way) or m's image of
+ * memory 0, building it on the first call. Thread-safe. An image exists
+ * only when memory 0 is defined, every active data segment targets it at
+ * an i32.const offset and fits in its initial size (so applying the
+ * segments cannot trap), and at least one segment has bytes. */
+const sl_mem_image *sl__module_image(const sl_module *m);
+struct sl_image_cache *sl__image_cache_new(void);
+void sl__image_cache_free(struct sl_image_cache *c); /* after every instance is freed */
+
+/* Like sl__memory_new, with [0, img->len) holding the image (img may be
+ * NULL). The caller checked that min_pages covers the image. */
+sl_memory *sl__memory_new_image(uint32_t min_pages, uint32_t max_pages, const sl_mem_image *img);
+/* Zeroes the bytes an image put into a memory (an instantiation that traps
+ * before its data segments must not show them). */
+void sl__memory_unimage(sl_memory *mem);
+
+/* The reservation pool (guard build): released memories' reservations are
+ * kept, scrubbed and unregistered, up to a cap, and handed to the next
+ * sl__memory_new*. Thread-safe. */
+#define SL_MEMORY_POOL_MAX 64
+size_t sl__memory_pool_count(void);
+/* Sets the cap (clamped to SL_MEMORY_POOL_MAX; 0 disables pooling), unmaps
+ * what exceeds it and returns the previous cap. */
+unsigned sl__memory_pool_set_cap(unsigned cap);
+void sl__memory_pool_drain(void); /* unmaps every pooled reservation */
+/* Unmaps pooled reservations that hold this image (its module is freed). */
+void sl__memory_pool_forget(uint64_t image_id);
 
 struct sl_table {
     sl_val *elems;
@@ -96,15 +155,19 @@ struct sl_instance {
     sl_global **globals; /* n_globals */
     sl_memory *mem0;     /* mems[0] or NULL: the interpreter's fast path */
 
-    /* Evaluated references of every element segment (NULL once dropped). */
+    /* Evaluated references of every element segment (NULL once dropped,
+     * and for active and declarative segments once instantiated). */
     sl_val **elem_values;
     uint32_t *elem_sizes;
     bool *data_dropped;
+    sl_val *unapplied_elems; /* owned: segments left by a trapped instantiation */
 
     sl_instance **deps; /* instances we import functions from (referenced) */
     uint32_t n_deps;
 
     atomic_int interrupt;
+    bool mem0_imaged; /* memory 0 came from the module's image: its active
+                       * data segments are already in place */
 };
 
 void sl__instance_release(sl_instance *inst);

@@ -392,9 +392,9 @@ static const bad_case bad_cases[] = {
         "routes: [{proxy: {cluster: b}}]\n",
      "3:28: routes[0].proxy.cluster", "unknown cluster 'b' (defined: a)"},
     /* routes */
-    {L0 "routes: [{}]\n", "2:10: routes[0]", "give an action: proxy, direct or redirect"},
+    {L0 "routes: [{}]\n", "2:10: routes[0]", "give an action: proxy, direct, redirect or wagi"},
     {L0 "routes:\n  - direct: {}\n    redirect: {path: /}\n", "4:15: routes[0].redirect",
-     "a route has exactly one action: proxy, direct or redirect (also has direct)"},
+     "a route has exactly one action: proxy, direct, redirect or wagi (also has direct)"},
     {L0 "routes: [{proxy: {cluster: x}}]\n", "2:28: routes[0].proxy.cluster",
      "unknown cluster 'x' (no clusters are defined)"},
     {L0 "routes: [{name: r, direct: {}}, {name: r, direct: {}}]\n", "2:40: routes[1].name",
