@@ -8,7 +8,8 @@
  *            the faulting address lies inside a live linear-memory
  *            reservation and this thread is running wasm, else it restores
  *            the previous handler so the fault is reported normally.
- * Ownership: the stacks are mapped once per thread and kept for its life.
+ * Ownership: the stacks are mapped once per thread and kept for its life;
+ *            a thread-specific key's destructor unmaps them at thread exit.
  * Not here:  the dispatch loop (sl_interp.c).
  */
 #include "sl_exec.h"
@@ -22,6 +23,11 @@
 static _Thread_local sl__exec *tl_exec;
 static struct sigaction previous_segv, previous_bus;
 static pthread_once_t signals_once = PTHREAD_ONCE_INIT;
+/* The same state under a key, whose destructor frees it when its thread
+ * exits (worker threads come and go: each would leak its stacks). */
+static pthread_key_t exec_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static bool key_ok;
 
 static void
 on_fault(int sig, siginfo_t *si, void *uc)
@@ -55,16 +61,37 @@ map_zeroed(size_t bytes)
     return p == MAP_FAILED ? NULL : p;
 }
 
+static void
+exec_free(void *p)
+{
+    sl__exec *ex = p;
+    if (ex->stack)
+        munmap(ex->stack, ex->n_slots * sizeof(sl_val));
+    if (ex->frames)
+        munmap(ex->frames, ex->n_frames * sizeof(sl__frame));
+    free(ex);
+    tl_exec = NULL;
+}
+
+static void
+make_key(void)
+{
+    key_ok = pthread_key_create(&exec_key, exec_free) == 0;
+}
+
 /* Returns this thread's exec state, sized for the limits, or NULL. */
 static sl__exec *
 exec_for(const sl_limits *lim)
 {
     sl__exec *ex = tl_exec;
     if (!ex) {
+        pthread_once(&key_once, make_key);
         ex = calloc(1, sizeof *ex);
         if (!ex)
             return NULL;
         tl_exec = ex;
+        if (key_ok)
+            (void)pthread_setspecific(exec_key, ex); /* on failure: kept for life */
     }
     if (ex->depth == 0 && (ex->n_slots < lim->value_stack_slots ||
                            ex->n_frames < lim->max_call_depth + 2)) {

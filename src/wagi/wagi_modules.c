@@ -1068,6 +1068,8 @@ int wagi_modules_match(const wagi_modules *m, const char *path, size_t path_len,
 {
     if (!m || (!path && path_len))
         return -1;
+    if (!path)
+        path = "";
     const char *q = path_len ? memchr(path, '?', path_len) : NULL;
     if (q)
         path_len = (size_t)(q - path);

@@ -351,10 +351,8 @@ static void test_argv(void)
     h = must_load("argv", &c);
     if (h) {
         run_get(h, "/test/p?a=1&b", &r, &b);
-        checkf(!strcmp(b, "argc=7\nargv[0]=[/test/p]\nargv[1]=[--flag]\nargv[2]=[a=1]\n"
-                          "argv[3]=[b]\nargv[4]=[xa=1]\nargv[5]=[by]\nargv[6]=[]\n") ||
-                   !strcmp(b, "argc=6\nargv[0]=[/test/p]\nargv[1]=[--flag]\nargv[2]=[a=1]\n"
-                              "argv[3]=[b]\nargv[4]=[xa=1]\nargv[5]=[by]\n"),
+        checkf(!strcmp(b, "argc=6\nargv[0]=[/test/p]\nargv[1]=[--flag]\nargv[2]=[a=1]\n"
+                          "argv[3]=[b]\nargv[4]=[xa=1]\nargv[5]=[by]\n"),
                "argv template: ${SCRIPT_NAME} = path, ${ARGS} = query with & as space, split "
                "on whitespace (got %s)",
                b);
@@ -976,6 +974,8 @@ static void test_timing(int runs)
     add_hdr(&hs, "Accept", "*/*");
     wagi_request rq = mkreq("GET", "/test/hello?name=x", "/test", &hs);
     int bad = 0;
+    /* each iteration: one wagi_handler_run, then the same phases by hand
+     * (wagi_int.h) to see where the time goes, under the same conditions */
     for (int i = 0; i < runs; i++) {
         wagi_response r;
         memset(&r, 0, sizeof r);
@@ -984,10 +984,8 @@ static void test_timing(int runs)
         t[T_RUN][i] = now_s() - t0;
         bad += r.status != 200;
         wagi_response_free(&r);
-    }
-    /* the same phases by hand (wagi_int.h), to see where the time goes */
-    for (int i = 0; i < runs; i++) {
-        double t0 = now_s();
+
+        t0 = now_s();
         wagi__cgi cgi;
         wagi__cgi_build(h, &rq, &cgi);
         double t1 = now_s();
@@ -1017,8 +1015,9 @@ static void test_timing(int runs)
     for (int k = 0; k < T_N; k++)
         qsort(t[k], (size_t)runs, sizeof(double), cmp_d);
     double total = t[T_RUN][runs / 2];
-    printf("# timing: hello, %d runs, medians (p90 of the total %.1f us):\n", runs,
-           t[T_RUN][runs * 9 / 10] * 1e6);
+    printf("# timing: hello, %d runs, medians (p90 of the total %.1f us; the phases are "
+           "timed separately, so they need not add up exactly):\n",
+           runs, t[T_RUN][runs * 9 / 10] * 1e6);
     for (int k = 0; k < T_N; k++)
         printf("# timing: %-26s %6.2f us %4.0f%%\n", names[k], t[k][runs / 2] * 1e6,
                100.0 * t[k][runs / 2] / total);
