@@ -10,6 +10,7 @@
  *            gw_config_routes.c), addresses (gw_config_addr.c).
  */
 #include "gw_config_int.h"
+#include "ut_units.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -500,45 +501,6 @@ bool gwc_bool(gwc_reader *r, yaml_node_t *n, bool *out)
 
 #define MAX_DURATION_MS 86400000u /* 24h */
 
-/* "250ms", "30s", "1.5m", "2h", "1500": milliseconds, exact. */
-static bool parse_duration(const char *s, size_t len, uint64_t *ms)
-{
-    size_t i = 0;
-    uint64_t whole = 0, frac = 0, scale = 1;
-    while (i < len && s[i] >= '0' && s[i] <= '9' && whole < 1000000000000ull)
-        whole = whole * 10 + (uint64_t)(s[i++] - '0');
-    if (i == 0 || (i < len && s[i] >= '0' && s[i] <= '9'))
-        return false;
-    bool has_frac = i < len && s[i] == '.';
-    if (has_frac) {
-        size_t start = ++i;
-        while (i < len && s[i] >= '0' && s[i] <= '9' && i - start < 9) {
-            frac = frac * 10 + (uint64_t)(s[i++] - '0');
-            scale *= 10;
-        }
-        if (i == start || (i < len && s[i] >= '0' && s[i] <= '9'))
-            return false;
-    }
-    const char *unit = s + i;
-    size_t ulen = len - i;
-    uint64_t mult;
-    if (ulen == 0 && !has_frac)
-        mult = 1;
-    else if (ulen == 2 && !memcmp(unit, "ms", 2))
-        mult = 1;
-    else if (ulen == 1 && unit[0] == 's')
-        mult = 1000;
-    else if (ulen == 1 && unit[0] == 'm')
-        mult = 60000;
-    else if (ulen == 1 && unit[0] == 'h')
-        mult = 3600000;
-    else
-        return false;
-    if ((frac * mult) % scale != 0)
-        return false; /* finer than a millisecond */
-    *ms = whole * mult + frac * mult / scale;
-    return true;
-}
 
 bool gwc_duration(gwc_reader *r, yaml_node_t *n, uint32_t min_ms, uint32_t *out)
 {
@@ -548,7 +510,7 @@ bool gwc_duration(gwc_reader *r, yaml_node_t *n, uint32_t min_ms, uint32_t *out)
     char q[64];
     if (!s)
         return false;
-    if (!parse_duration(s, len, &ms)) {
+    if (!ut_parse_duration_ms(s, len, &ms)) {
         gwc_quote(q, sizeof q, s, len);
         gwc_fail(r, n, "bad duration '%s' (use e.g. 250ms, 30s, 1.5m, 2h, or a whole number "
                        "of milliseconds)", q);
@@ -563,45 +525,10 @@ bool gwc_duration(gwc_reader *r, yaml_node_t *n, uint32_t min_ms, uint32_t *out)
     return true;
 }
 
-static const struct {
-    const char *suffix;
-    uint64_t mult;
-} size_units[] = {
-    {"B", 1},
-    {"KB", 1000}, {"kB", 1000}, {"MB", 1000000}, {"GB", 1000000000},
-    {"KiB", 1024}, {"Ki", 1024}, {"MiB", 1048576}, {"Mi", 1048576},
-    {"GiB", 1073741824}, {"Gi", 1073741824},
-};
-
-static bool parse_size(const char *s, size_t len, uint64_t *out)
-{
-    size_t i = 0;
-    while (i < len && s[i] >= '0' && s[i] <= '9')
-        i++;
-    uint64_t v;
-    if (!gwc_parse_uint(s, i, &v))
-        return false;
-    if (i < len && s[i] == ' ')
-        i++;
-    if (i == len) {
-        *out = v;
-        return true;
-    }
-    for (size_t k = 0; k < sizeof size_units / sizeof size_units[0]; k++) {
-        size_t sl = strlen(size_units[k].suffix);
-        if (len - i == sl && !memcmp(s + i, size_units[k].suffix, sl)) {
-            if (v > UINT64_MAX / size_units[k].mult)
-                return false;
-            *out = v * size_units[k].mult;
-            return true;
-        }
-    }
-    return false;
-}
 
 bool gwc_size(gwc_reader *r, yaml_node_t *n, uint64_t min, uint64_t max, uint64_t *out)
 {
-    return ranged(r, n, min, max, out, parse_size,
+    return ranged(r, n, min, max, out, ut_parse_size,
                   "bad size '%s' (use a number of bytes or e.g. 64KiB, 1MiB, 10MB)", " bytes");
 }
 

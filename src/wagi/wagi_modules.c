@@ -10,14 +10,14 @@
  *            the most-specific-wins matcher.
  * Not here:  TOML syntax (src/util/ut_toml.c), compiling or running modules
  *            (wagi.c), _routes (the caller).
- * Durations and sizes use the gateway config's syntax (docs/config.md,
- *            gw_config_yaml.c parse_duration / parse_size), repeated here
- *            because the wagi layer sits below the gateway.
+ * Durations and sizes use the gateway config's syntax (src/util/ut_units.c).
  * Ownership: the loader builds into a private wagi_modules and hands it
  *            over only when everything checked out; on any failure it frees
  *            what it built, so *out is either complete or zeroed.
  */
 #include "wagi_modules.h"
+
+#include "ut_units.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -194,86 +194,6 @@ static const ut_toml *want_table(loader *L, const ut_toml *v)
     return v;
 }
 
-/* "250ms", "30s", "1.5m", "2h", "1500": milliseconds, exact (as the gateway). */
-static bool parse_duration(const char *s, size_t len, uint64_t *ms)
-{
-    size_t i = 0;
-    uint64_t whole = 0, frac = 0, scale = 1;
-    while (i < len && s[i] >= '0' && s[i] <= '9' && whole < 1000000000000ull)
-        whole = whole * 10 + (uint64_t)(s[i++] - '0');
-    if (i == 0 || (i < len && s[i] >= '0' && s[i] <= '9'))
-        return false;
-    bool has_frac = i < len && s[i] == '.';
-    if (has_frac) {
-        size_t start = ++i;
-        while (i < len && s[i] >= '0' && s[i] <= '9' && i - start < 9) {
-            frac = frac * 10 + (uint64_t)(s[i++] - '0');
-            scale *= 10;
-        }
-        if (i == start || (i < len && s[i] >= '0' && s[i] <= '9'))
-            return false;
-    }
-    const char *unit = s + i;
-    size_t ulen = len - i;
-    uint64_t mult;
-    if (ulen == 0 && !has_frac)
-        mult = 1;
-    else if (ulen == 2 && !memcmp(unit, "ms", 2))
-        mult = 1;
-    else if (ulen == 1 && unit[0] == 's')
-        mult = 1000;
-    else if (ulen == 1 && unit[0] == 'm')
-        mult = 60000;
-    else if (ulen == 1 && unit[0] == 'h')
-        mult = 3600000;
-    else
-        return false;
-    if ((frac * mult) % scale != 0)
-        return false; /* finer than a millisecond */
-    *ms = whole * mult + frac * mult / scale;
-    return true;
-}
-
-static const struct {
-    const char *suffix;
-    uint64_t mult;
-} size_units[] = {
-    {"B", 1},
-    {"KB", 1000}, {"kB", 1000}, {"MB", 1000000}, {"GB", 1000000000},
-    {"KiB", 1024}, {"Ki", 1024}, {"MiB", 1048576}, {"Mi", 1048576},
-    {"GiB", 1073741824}, {"Gi", 1073741824},
-};
-
-/* "64MiB", "1 GiB", "10MB", "65536": bytes (as the gateway). */
-static bool parse_size(const char *s, size_t len, uint64_t *out)
-{
-    size_t i = 0;
-    uint64_t v = 0;
-    while (i < len && s[i] >= '0' && s[i] <= '9') {
-        if (v > (UINT64_MAX - 9) / 10)
-            return false;
-        v = v * 10 + (uint64_t)(s[i++] - '0');
-    }
-    if (i == 0)
-        return false;
-    if (i < len && s[i] == ' ')
-        i++;
-    if (i == len) {
-        *out = v;
-        return true;
-    }
-    for (size_t k = 0; k < sizeof size_units / sizeof size_units[0]; k++) {
-        size_t sl = strlen(size_units[k].suffix);
-        if (len - i == sl && !memcmp(s + i, size_units[k].suffix, sl)) {
-            if (v > UINT64_MAX / size_units[k].mult)
-                return false;
-            *out = v * size_units[k].mult;
-            return true;
-        }
-    }
-    return false;
-}
-
 static bool want_u32(loader *L, const ut_toml *v, uint32_t *out)
 {
     int64_t x;
@@ -302,7 +222,7 @@ static bool want_timeout(loader *L, const ut_toml *v, uint32_t *out)
         }
         ms = (uint64_t)x;
     } else if (s) {
-        if (!parse_duration(s, len, &ms)) {
+        if (!ut_parse_duration_ms(s, len, &ms)) {
             fail_at(L, v, "bad duration \"%.40s\" (use e.g. \"250ms\", \"30s\", \"1.5m\", "
                           "or an integer of milliseconds)", s);
             return false;
@@ -334,7 +254,7 @@ static bool want_memory(loader *L, const ut_toml *v, uint32_t *out)
         }
     } else if (s) {
         uint64_t bytes;
-        if (!parse_size(s, len, &bytes)) {
+        if (!ut_parse_size(s, len, &bytes)) {
             fail_at(L, v, "bad size \"%.40s\" (use e.g. \"64MiB\", \"512KiB\", \"1GiB\", or an "
                           "integer of 64 KiB pages)", s);
             return false;
