@@ -238,6 +238,19 @@ void sl_instance_free(sl_instance *inst);
 void *sl_instance_user_data(const sl_instance *inst);
 const sl_module *sl_instance_module(const sl_instance *inst);
 
+/* Wizer-style pre-initialisation: returns (owned, in *out) a module whose
+ * instances start in inst's current state instead of redoing its
+ * initialisation: memory 0's current size and contents, every defined
+ * mutable global's current value, passive segments dropped as in inst; the
+ * start function does not run again. Tables and everything else start as
+ * in inst's module. Call the initialisation export on inst first (e.g.
+ * "wizer.initialize"). The snapshot shares code with inst's module: free it
+ * with sl_module_free before that module. Returns SL_ERR_ARG, with diag,
+ * when the state cannot be expressed by a module: memory 0 imported, a
+ * defined table changed since instantiation, a global holding a reference
+ * other than null or one of inst's functions. Borrows inst. */
+sl_err sl_module_snapshot(const sl_instance *inst, sl_module **out, sl_diag *diag);
+
 /* Exports by name; NULL when absent or of another kind. Valid while the
  * instance lives. */
 sl_func *sl_instance_func(sl_instance *inst, const char *name);

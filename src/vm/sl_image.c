@@ -4,7 +4,7 @@
  *
  * Layer:     engine (src/vm). Uses sl_module.h (read-only) and
  *            sl_runtime.h; sl_instance.c asks for the image, sl_memory.c
- *            maps it, sl_module.c creates and frees the cache.
+ *            maps it, sl_module.c creates and frees the cache holding it.
  * What:      for a module whose memory 0 is defined and whose active data
  *            segments all have i32.const offsets and fit in the initial
  *            memory, a sealed memfd holding bytes [0, len) of the initial
@@ -104,7 +104,7 @@ fail:
 const sl_mem_image *
 sl__module_image(const sl_module *m)
 {
-    struct sl_image_cache *c = m->image;
+    struct sl_module_cache *c = m->cache;
     if (!c)
         return NULL;
     int state = atomic_load_explicit(&c->state, memory_order_acquire);
@@ -121,10 +121,8 @@ sl__module_image(const sl_module *m)
 }
 
 void
-sl__image_cache_free(struct sl_image_cache *c)
+sl__image_drop(struct sl_module_cache *c)
 {
-    if (!c)
-        return;
     if (atomic_load(&c->state) == SL_IMAGE_READY) {
         /* Pooled reservations still map it; live ones cannot (vm.h: a
          * module outlives its instances). */
@@ -132,7 +130,6 @@ sl__image_cache_free(struct sl_image_cache *c)
         munmap((void *)c->img.master, c->img.len);
         close(c->img.fd);
     }
-    free(c);
 }
 
 #else /* explicit bounds checks: no images */
@@ -144,20 +141,8 @@ sl__module_image(const sl_module *m)
 }
 
 void
-sl__image_cache_free(struct sl_image_cache *c)
+sl__image_drop(struct sl_module_cache *c)
 {
-    free(c);
 }
 
 #endif /* SL_MEM_GUARDED */
-
-struct sl_image_cache *
-sl__image_cache_new(void)
-{
-    struct sl_image_cache *c = calloc(1, sizeof *c);
-    if (c) {
-        atomic_init(&c->state, SL_IMAGE_UNBUILT);
-        c->img.fd = -1;
-    }
-    return c;
-}

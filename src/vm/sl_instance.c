@@ -5,9 +5,13 @@
  * Layer:     engine (src/vm). Uses sl_module.h (read-only), sl_runtime.h,
  *            sl_linker.h; calls sl__invoke (sl_interp.c) for the start
  *            function and sl_func_call.
- * Order:     resolve imports → create tables, memories, functions, globals
- *            → evaluate every element segment → apply active element
- *            segments, then active data segments, in segment order → start.
+ * Order:     resolve imports (once per module and linker state: cached in
+ *            the module, see resolve_imports) → create tables, memories,
+ *            functions, globals → evaluate passive element segments → apply
+ *            active element segments (evaluated straight into the table:
+ *            constant expressions have no effects, so this equals the
+ *            spec's evaluate-all-first), then active data segments, in
+ *            segment order → start.
  *            A trap while applying segments stops there; earlier writes stay
  *            visible through imported tables and memories, as the spec says.
  *            Memory 0 may instead start as the module's prepared image,
@@ -17,7 +21,9 @@
  * Ownership: an instance owns its defined functions, tables, memories and
  *            globals and one reference on each imported table, memory and
  *            global, and on every instance it imports from (inst->deps).
- *            Instances are reference-counted: the linker may hold one.
+ *            Instances are reference-counted: the linker may hold one. The
+ *            instance struct and all its per-instance arrays are a single
+ *            allocation (instance_alloc).
  * Lifetimes: funcrefs are bare sl_func pointers. A function written into a
  *            table or global of another instance must not be called after
  *            its own instance is freed. The engine guarantees this for
@@ -31,6 +37,7 @@
  */
 #include "sl_linker.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -345,40 +352,123 @@ import_matches(const sl_module *m, const sl_import *imp, const sl_extern *x)
     return false;
 }
 
+/* Takes import i, resolved to x: counts[kind] says where it goes. */
+static void
+take_import(sl_instance *inst, const sl_import *imp, const sl_extern *x, uint32_t counts[4])
+{
+    switch (imp->kind) {
+    case SL_EXTERN_FUNC:
+        inst->funcs[counts[SL_EXTERN_FUNC]++] = x->func;
+        add_dep(inst, x->func->inst);
+        break;
+    case SL_EXTERN_TABLE:
+        x->table->refs++;
+        inst->tables[counts[SL_EXTERN_TABLE]++] = x->table;
+        break;
+    case SL_EXTERN_MEMORY:
+        x->mem->refs++;
+        inst->mems[counts[SL_EXTERN_MEMORY]++] = x->mem;
+        break;
+    case SL_EXTERN_GLOBAL:
+        x->global->refs++;
+        inst->globals[counts[SL_EXTERN_GLOBAL]++] = x->global;
+        break;
+    }
+    add_dep(inst, x->owner);
+}
+
+static sl_err
+resolve_one(const sl_module *m, const sl_import *imp, const sl_linker *l, sl_extern *x,
+            sl_diag *diag)
+{
+    if (!sl__linker_lookup(l, imp->module, imp->module_len, imp->name, imp->name_len, x))
+        return sl__diag(diag, SL_ERR_LINK, SIZE_MAX, "unknown import \"%s\".\"%s\"", imp->module,
+                        imp->name);
+    if (!import_matches(m, imp, x))
+        return sl__diag(diag, SL_ERR_LINK, SIZE_MAX, "incompatible import type \"%s\".\"%s\"",
+                        imp->module, imp->name);
+    return SL_OK;
+}
+
+/* Guards the retired lists of every module's import cache. */
+static pthread_mutex_t imports_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Publishes r as m's import resolution and returns the one to use: r, or an
+ * equal one another thread published first (r is then freed). */
+static const sl_import_res *
+publish_imports(struct sl_module_cache *c, sl_import_res *r)
+{
+    pthread_mutex_lock(&imports_lock);
+    sl_import_res *old = atomic_load_explicit(&c->imports, memory_order_relaxed);
+    if (old && old->stamp == r->stamp) {
+        free(r);
+        r = old;
+    } else {
+        if (old) {
+            old->retired = c->retired;
+            c->retired = old;
+        }
+        atomic_store_explicit(&c->imports, r, memory_order_release);
+    }
+    pthread_mutex_unlock(&imports_lock);
+    return r;
+}
+
+void
+sl__imports_drop(struct sl_module_cache *c)
+{
+    sl_import_res *r = atomic_load(&c->imports);
+    if (r) {
+        r->retired = c->retired;
+        c->retired = r;
+    }
+    while ((r = c->retired) != NULL) {
+        c->retired = r->retired;
+        free(r);
+    }
+    atomic_store(&c->imports, NULL);
+}
+
+/* A resolution depends only on the linker's definitions: a match stays a
+ * match (tables and memories only grow, types never change), so a cached
+ * one is valid as long as the linker's stamp is the same. */
 static sl_err
 resolve_imports(sl_instance *inst, const sl_linker *l, sl_diag *diag)
 {
     const sl_module *m = inst->module;
-    uint32_t n_funcs = 0, n_tables = 0, n_mems = 0, n_globals = 0;
-    for (uint32_t i = 0; i < m->n_imports; i++) {
-        const sl_import *imp = &m->imports[i];
-        sl_extern x;
-        if (!sl__linker_lookup(l, imp->module, imp->module_len, imp->name, imp->name_len, &x))
-            return sl__diag(diag, SL_ERR_LINK, SIZE_MAX, "unknown import \"%s\".\"%s\"",
-                            imp->module, imp->name);
-        if (!import_matches(m, imp, &x))
-            return sl__diag(diag, SL_ERR_LINK, SIZE_MAX, "incompatible import type \"%s\".\"%s\"",
-                            imp->module, imp->name);
-        switch (imp->kind) {
-        case SL_EXTERN_FUNC:
-            inst->funcs[n_funcs++] = x.func;
-            add_dep(inst, x.func->inst);
-            break;
-        case SL_EXTERN_TABLE:
-            x.table->refs++;
-            inst->tables[n_tables++] = x.table;
-            break;
-        case SL_EXTERN_MEMORY:
-            x.mem->refs++;
-            inst->mems[n_mems++] = x.mem;
-            break;
-        case SL_EXTERN_GLOBAL:
-            x.global->refs++;
-            inst->globals[n_globals++] = x.global;
-            break;
+    struct sl_module_cache *c = m->cache;
+    uint32_t counts[4] = {0};
+    if (!m->n_imports)
+        return SL_OK;
+    uint64_t stamp = l ? sl__linker_stamp(l) : 0;
+    const sl_import_res *r =
+        c && l ? atomic_load_explicit(&c->imports, memory_order_acquire) : NULL;
+    if (!r || r->stamp != stamp) {
+        sl_import_res *fresh =
+            c && l ? malloc(sizeof *fresh + (size_t)m->n_imports * sizeof(sl_extern)) : NULL;
+        if (!fresh) { /* no cache: resolve and take one by one */
+            for (uint32_t i = 0; i < m->n_imports; i++) {
+                sl_extern x;
+                sl_err err = resolve_one(m, &m->imports[i], l, &x, diag);
+                if (err)
+                    return err;
+                take_import(inst, &m->imports[i], &x, counts);
+            }
+            return SL_OK;
         }
-        add_dep(inst, x.owner);
+        for (uint32_t i = 0; i < m->n_imports; i++) {
+            sl_err err = resolve_one(m, &m->imports[i], l, &fresh->ext[i], diag);
+            if (err) {
+                free(fresh);
+                return err;
+            }
+        }
+        fresh->stamp = stamp;
+        fresh->retired = NULL;
+        r = publish_imports(c, fresh);
     }
+    for (uint32_t i = 0; i < m->n_imports; i++)
+        take_import(inst, &m->imports[i], &r->ext[i], counts);
     return SL_OK;
 }
 
@@ -408,6 +498,12 @@ eval_const(const sl_instance *inst, const sl_constexpr *e)
         break;
     }
     return e->value;
+}
+
+sl_val
+sl__eval_const(const sl_instance *inst, const sl_constexpr *e)
+{
+    return eval_const(inst, e);
 }
 
 static sl_err

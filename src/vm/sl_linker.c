@@ -24,6 +24,7 @@
  */
 #include "sl_linker.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,8 +48,14 @@ typedef struct host_func {
     uint8_t types[];
 } host_func;
 
+/* Stamps name linker states: every definition takes a new one, so a module's
+ * cached import resolution (sl_instance.c) is valid while the stamp it was
+ * made under is still the linker's. Unique in the process, never 0. */
+static atomic_uint_fast64_t next_stamp = 1;
+
 struct sl_linker {
     sl_engine *engine;
+    uint64_t stamp;
     entry *slots;
     uint32_t cap, n; /* cap is 0 or a power of two */
     ptr_vec hosts;   /* host_func *, every one ever defined */
@@ -83,17 +90,36 @@ key_of(const char *module, const char *name)
                  name ? (uint32_t)strlen(name) : 0};
 }
 
-/* FNV-1a over module, a separator that UTF-8 never contains, and name. */
+/* Eight bytes at a time (every instantiation hashes each import's names:
+ * "wasi_snapshot_preview1" byte by byte was a quarter of instantiating a
+ * small module). The lengths go in too, so module/name splits differ. */
+static uint64_t
+hash_mix(uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 29);
+}
+
+static uint64_t
+hash_bytes(uint64_t h, const char *p, uint32_t n)
+{
+    h = hash_mix(h, n);
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        h = hash_mix(h, v);
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, p, n);
+    return hash_mix(h, tail);
+}
+
 static uint32_t
 key_hash(key k)
 {
-    uint32_t h = 2166136261u;
-    for (uint32_t i = 0; i < k.module_len; i++)
-        h = (h ^ (uint8_t)k.module[i]) * 16777619u;
-    h = (h ^ 0xFFu) * 16777619u;
-    for (uint32_t i = 0; i < k.name_len; i++)
-        h = (h ^ (uint8_t)k.name[i]) * 16777619u;
-    return h;
+    uint64_t h = hash_bytes(0x243F6A8885A308D3ull, k.module, k.module_len);
+    h = hash_bytes(h, k.name, k.name_len);
+    return (uint32_t)(h ^ (h >> 32));
 }
 
 static bool
@@ -168,6 +194,7 @@ extern_release(const sl_extern *x)
 static sl_err
 define(sl_linker *l, key k, sl_extern x)
 {
+    l->stamp = atomic_fetch_add(&next_stamp, 1);
     if (!k.module || !k.name) {
         extern_release(&x);
         return SL_ERR_ARG;
@@ -202,8 +229,10 @@ sl_linker_new(sl_engine *engine)
     if (!engine)
         return NULL;
     sl_linker *l = calloc(1, sizeof *l);
-    if (l)
+    if (l) {
         l->engine = engine;
+        l->stamp = atomic_fetch_add(&next_stamp, 1);
+    }
     return l;
 }
 
@@ -245,6 +274,12 @@ sl__linker_lookup(const sl_linker *l, const char *module, uint32_t module_len, c
         return false;
     *out = e->ext;
     return true;
+}
+
+uint64_t
+sl__linker_stamp(const sl_linker *l)
+{
+    return l->stamp;
 }
 
 sl_engine *

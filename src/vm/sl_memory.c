@@ -129,11 +129,10 @@ sl__memory_owns_fault(const void *addr)
  * rw): [0, image_len) is a MAP_PRIVATE mapping of image image_id,
  * [image_len, rw) anonymous, both readable and writable; [rw, RESERVATION)
  * anonymous PROT_NONE. rw >= image_len. A pooled reservation is scrubbed
- * (MADV_DONTNEED over [0, rw): private pages are dropped, so the image part
- * reads the image again and the anonymous part reads zero) and absent from
- * the fault registry. Taking one from the pool fixes up the image and the
- * protection for the new memory; for the same module's image and initial
- * size that costs no system call at all. */
+ * (below: [0, rw) reads as the image followed by zeros again) and absent
+ * from the fault registry. Taking one from the pool fixes up the image and
+ * the protection for the new memory; for the same module's image and
+ * initial size that costs no system call at all. */
 
 typedef struct resv {
     uint8_t *base;

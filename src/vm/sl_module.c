@@ -9,8 +9,9 @@
  *            owned by it (see sl_module.h); the caller's bytes are borrowed
  *            only for the duration of the call. Strings handed out by the
  *            introspection functions live as long as the module.
- * Threads:   a finished module is immutable (its memory image cache
- *            excepted, see sl_image.c); all readers here are const.
+ * Threads:   a finished module is immutable (its cache excepted: memory
+ *            image and import resolution, sl_image.c and sl_instance.c);
+ *            all readers here are const.
  * Not here:  the binary format and validation rules (sl_decode.c,
  *            sl_decode_sections.c), function bodies (sl_lower.c),
  *            instantiation (sl_instance.c).
@@ -61,6 +62,28 @@ sl__functype_equal(const sl_functype *a, const sl_functype *b)
     return n == 0 || memcmp(a->types, b->types, n) == 0;
 }
 
+struct sl_module_cache *
+sl__module_cache_new(void)
+{
+    struct sl_module_cache *c = calloc(1, sizeof *c);
+    if (c) {
+        atomic_init(&c->state, SL_IMAGE_UNBUILT);
+        c->img.fd = -1;
+        atomic_init(&c->imports, NULL);
+    }
+    return c;
+}
+
+void
+sl__module_cache_free(struct sl_module_cache *c)
+{
+    if (!c)
+        return;
+    sl__image_drop(c);
+    sl__imports_drop(c);
+    free(c);
+}
+
 sl_err
 sl_module_new(sl_engine *engine, const uint8_t *bytes, size_t len, sl_module **out,
               sl_diag *diag)
@@ -80,8 +103,9 @@ sl_module_new(sl_engine *engine, const uint8_t *bytes, size_t len, sl_module **o
         return err;
     }
     sl__diag(diag, SL_OK, SIZE_MAX, "ok");
-    /* Without a cache (out of memory) instances copy data segments. */
-    m->image = sl__image_cache_new();
+    /* Without a cache (out of memory) instances copy data segments and
+     * resolve imports each time. */
+    m->cache = sl__module_cache_new();
     *out = m;
     return SL_OK;
 }
@@ -91,7 +115,11 @@ sl_module_free(sl_module *module)
 {
     if (!module)
         return;
-    sl__image_cache_free(module->image);
+    if (module->snapshot_of) {
+        sl__snapshot_free(module);
+        return;
+    }
+    sl__module_cache_free(module->cache);
     sl__module_clear(module);
     free(module);
 }

@@ -204,11 +204,19 @@ struct sl_module {
     char **func_names; /* n_funcs entries, or NULL */
     char *module_name;
 
-    /* The prepared image of memory 0 (sl_runtime.h), built at the first
-     * instantiation; the one part of a module that changes after
-     * sl_module_new, behind its own synchronisation. NULL for modules not
-     * made by sl_module_new: they always apply data segments by copying. */
-    struct sl_image_cache *image;
+    /* What instantiation learns once and reuses (sl_runtime.h): the
+     * prepared image of memory 0 and the last import resolution; the one
+     * part of a module that changes after sl_module_new, behind its own
+     * synchronisation. NULL for modules not made by sl_module_new (unit
+     * tests build modules by hand): they copy data segments and resolve
+     * imports every time. */
+    struct sl_module_cache *cache;
+
+    /* A snapshot (sl_snapshot.c) borrows every array from the module it was
+     * taken from except mems, globals, elems, datas and snap_bytes (the
+     * bytes of its memory segments), which it owns. NULL otherwise. */
+    const sl_module *snapshot_of;
+    uint8_t *snap_bytes;
 };
 
 /* Decodes every section of bytes into m (zeroed by the caller, engine set),

@@ -86,11 +86,15 @@ typedef struct sl_mem_image {
     const uint8_t *master; /* the memfd mapped read-only: restores written pages */
 } sl_mem_image;
 
-/* A module's lazily built image; modules made by sl_module_new have one
- * (sl_module.image), hand-built ones (unit tests) have none. */
-struct sl_image_cache {
-    atomic_int state; /* SL_IMAGE_UNBUILT, _READY or _NONE (fall back) */
+/* A module's caches (sl_module.cache); modules made by sl_module_new have
+ * one, hand-built ones (unit tests) have none. The import resolutions are
+ * struct sl_import_res (sl_linker.h). */
+struct sl_import_res;
+struct sl_module_cache {
+    atomic_int state; /* image: SL_IMAGE_UNBUILT, _READY or _NONE (fall back) */
     sl_mem_image img;
+    _Atomic(struct sl_import_res *) imports; /* the latest resolution, or NULL */
+    struct sl_import_res *retired;           /* older ones (sl_instance.c's lock) */
 };
 enum { SL_IMAGE_UNBUILT, SL_IMAGE_READY, SL_IMAGE_NONE };
 
@@ -100,8 +104,11 @@ enum { SL_IMAGE_UNBUILT, SL_IMAGE_READY, SL_IMAGE_NONE };
  * an i32.const offset and fits in its initial size (so applying the
  * segments cannot trap), and at least one segment has bytes. */
 const sl_mem_image *sl__module_image(const sl_module *m);
-struct sl_image_cache *sl__image_cache_new(void);
-void sl__image_cache_free(struct sl_image_cache *c); /* after every instance is freed */
+/* sl_module.c; free after every instance of the module is freed. */
+struct sl_module_cache *sl__module_cache_new(void);
+void sl__module_cache_free(struct sl_module_cache *c);
+void sl__image_drop(struct sl_module_cache *c);   /* sl_image.c */
+void sl__imports_drop(struct sl_module_cache *c); /* sl_instance.c */
 
 /* Like sl__memory_new, with [0, img->len) holding the image (img may be
  * NULL). The caller checked that min_pages covers the image. */
@@ -171,6 +178,10 @@ struct sl_instance {
 };
 
 void sl__instance_release(sl_instance *inst);
+/* Value of a constant expression in inst (validated: indices in range). */
+sl_val sl__eval_const(const sl_instance *inst, const sl_constexpr *e);
+/* Frees a module made by sl_module_snapshot (sl_module_free calls it). */
+void sl__snapshot_free(sl_module *s);
 
 /* Calls f with args in args_results[0..n_params) and writes results into
  * args_results[0..n_results). Returns NULL or an owned trap. Implemented by

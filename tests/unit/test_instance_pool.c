@@ -8,7 +8,9 @@
  *           is: a new instance sees exactly the module's initial memory
  *           whatever earlier instances wrote; traps at instantiation are
  *           the spec's; passive segments, memory.grow and concurrent
- *           instantiation work; the pool stays within its cap.
+ *           instantiation work; the pool stays within its cap; cached
+ *           import resolutions follow the linker. Also sl_module_snapshot
+ *           (sl_snapshot.c).
  * Build:    tests/unit/suite.sh builds it against $BUILD/libsluice.a (make
  *           test, test-check, test-asan). By hand, from the repository root:
  *   make build/libsluice.a && cc -std=c11 -D_GNU_SOURCE -g -Wall -Wextra \
@@ -181,6 +183,91 @@ static const uint8_t mod_caller[] = {
     0x01, 0x10, 0x00, 0x0b,
 };
 
+/*
+ * (module
+ *   (type $ii (func (param i32) (result i32)))
+ *   (memory (export "mem") 1 4)
+ *   (global $counter (export "counter") (mut i32) (i32.const 0))
+ *   (global $k (export "k") i32 (i32.const 5))
+ *   (global $fp (mut funcref) (ref.null func))
+ *   (global $ext (mut externref) (ref.null extern))
+ *   (table $t 2 funcref)
+ *   (elem (i32.const 0) $get)
+ *   (elem $pe func $get)
+ *   (elem $pk func $get)
+ *   (data (i32.const 100) "orig")
+ *   (data $pas "passive")
+ *   (data $keep "kept")
+ *   (func $start (global.set $counter (i32.add (global.get $counter) (i32.const 1))))
+ *   (start $start)
+ *   (func (export "init")
+ *     (i32.store (i32.const 200) (i32.const 0x11223344))
+ *     (drop (memory.grow (i32.const 1)))
+ *     (memory.fill (i32.const 70000) (i32.const 7) (i32.const 10))
+ *     (global.set $counter (i32.const 42))
+ *     (global.set $fp (ref.func $get))
+ *     (data.drop $pas)
+ *     (elem.drop $pe))
+ *   (func $get (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0)))
+ *   (func (export "use_fp") (param i32) (result i32)
+ *     (table.set $t (i32.const 1) (global.get $fp))
+ *     (call_indirect (type $ii) (local.get 0) (i32.const 1)))
+ *   (func (export "init_pas") (param i32 i32 i32) (memory.init $pas (local.get 0) (local.get 1) (local.get 2)))
+ *   (func (export "init_keep") (param i32 i32 i32) (memory.init $keep (local.get 0) (local.get 1) (local.get 2)))
+ *   (func (export "tinit_pe") (param i32) (table.init $t $pe (i32.const 1) (i32.const 0) (local.get 0)))
+ *   (func (export "tinit_pk") (param i32) (table.init $t $pk (i32.const 1) (i32.const 0) (local.get 0)))
+ *   (func (export "set_ext") (param externref) (global.set $ext (local.get 0)))
+ *   (func (export "break_table") (table.set $t (i32.const 1) (ref.func $get))))
+ */
+static const uint8_t mod_snap[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x17, 0x05, 0x60,
+    0x01, 0x7f, 0x01, 0x7f, 0x60, 0x00, 0x00, 0x60, 0x03, 0x7f, 0x7f, 0x7f,
+    0x00, 0x60, 0x01, 0x7f, 0x00, 0x60, 0x01, 0x6f, 0x00, 0x03, 0x0b, 0x0a,
+    0x01, 0x01, 0x00, 0x00, 0x02, 0x02, 0x03, 0x03, 0x04, 0x01, 0x04, 0x04,
+    0x01, 0x70, 0x00, 0x02, 0x05, 0x04, 0x01, 0x01, 0x01, 0x04, 0x06, 0x15,
+    0x04, 0x7f, 0x01, 0x41, 0x00, 0x0b, 0x7f, 0x00, 0x41, 0x05, 0x0b, 0x70,
+    0x01, 0xd0, 0x70, 0x0b, 0x6f, 0x01, 0xd0, 0x6f, 0x0b, 0x07, 0x71, 0x0c,
+    0x03, 0x6d, 0x65, 0x6d, 0x02, 0x00, 0x07, 0x63, 0x6f, 0x75, 0x6e, 0x74,
+    0x65, 0x72, 0x03, 0x00, 0x01, 0x6b, 0x03, 0x01, 0x04, 0x69, 0x6e, 0x69,
+    0x74, 0x00, 0x01, 0x04, 0x70, 0x65, 0x65, 0x6b, 0x00, 0x02, 0x06, 0x75,
+    0x73, 0x65, 0x5f, 0x66, 0x70, 0x00, 0x03, 0x08, 0x69, 0x6e, 0x69, 0x74,
+    0x5f, 0x70, 0x61, 0x73, 0x00, 0x04, 0x09, 0x69, 0x6e, 0x69, 0x74, 0x5f,
+    0x6b, 0x65, 0x65, 0x70, 0x00, 0x05, 0x08, 0x74, 0x69, 0x6e, 0x69, 0x74,
+    0x5f, 0x70, 0x65, 0x00, 0x06, 0x08, 0x74, 0x69, 0x6e, 0x69, 0x74, 0x5f,
+    0x70, 0x6b, 0x00, 0x07, 0x07, 0x73, 0x65, 0x74, 0x5f, 0x65, 0x78, 0x74,
+    0x00, 0x08, 0x0b, 0x62, 0x72, 0x65, 0x61, 0x6b, 0x5f, 0x74, 0x61, 0x62,
+    0x6c, 0x65, 0x00, 0x09, 0x08, 0x01, 0x00, 0x09, 0x0f, 0x03, 0x00, 0x41,
+    0x00, 0x0b, 0x01, 0x02, 0x01, 0x00, 0x01, 0x02, 0x01, 0x00, 0x01, 0x02,
+    0x0c, 0x01, 0x03, 0x0a, 0x94, 0x01, 0x0a, 0x09, 0x00, 0x23, 0x00, 0x41,
+    0x01, 0x6a, 0x24, 0x00, 0x0b, 0x2c, 0x00, 0x41, 0xc8, 0x01, 0x41, 0xc4,
+    0xe6, 0x88, 0x89, 0x01, 0x36, 0x02, 0x00, 0x41, 0x01, 0x40, 0x00, 0x1a,
+    0x41, 0xf0, 0xa2, 0x04, 0x41, 0x07, 0x41, 0x0a, 0xfc, 0x0b, 0x00, 0x41,
+    0x2a, 0x24, 0x00, 0xd2, 0x02, 0x24, 0x02, 0xfc, 0x09, 0x01, 0xfc, 0x0d,
+    0x01, 0x0b, 0x07, 0x00, 0x20, 0x00, 0x2d, 0x00, 0x00, 0x0b, 0x0f, 0x00,
+    0x41, 0x01, 0x23, 0x02, 0x26, 0x00, 0x20, 0x00, 0x41, 0x01, 0x11, 0x00,
+    0x00, 0x0b, 0x0c, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfc, 0x08,
+    0x01, 0x00, 0x0b, 0x0c, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfc,
+    0x08, 0x02, 0x00, 0x0b, 0x0c, 0x00, 0x41, 0x01, 0x41, 0x00, 0x20, 0x00,
+    0xfc, 0x0c, 0x01, 0x00, 0x0b, 0x0c, 0x00, 0x41, 0x01, 0x41, 0x00, 0x20,
+    0x00, 0xfc, 0x0c, 0x02, 0x00, 0x0b, 0x06, 0x00, 0x20, 0x00, 0x24, 0x03,
+    0x0b, 0x08, 0x00, 0x41, 0x01, 0xd2, 0x02, 0x26, 0x00, 0x0b, 0x0b, 0x1a,
+    0x03, 0x00, 0x41, 0xe4, 0x00, 0x0b, 0x04, 0x6f, 0x72, 0x69, 0x67, 0x01,
+    0x07, 0x70, 0x61, 0x73, 0x73, 0x69, 0x76, 0x65, 0x01, 0x04, 0x6b, 0x65,
+    0x70, 0x74,
+};
+
+/*
+ * (module
+ *   (import "env" "f" (func $f (result i32)))
+ *   (func (export "g") (result i32) (call $f)))
+ */
+static const uint8_t mod_import[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60,
+    0x00, 0x01, 0x7f, 0x02, 0x09, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x01, 0x66,
+    0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x07, 0x05, 0x01, 0x01, 0x67, 0x00,
+    0x01, 0x0a, 0x06, 0x01, 0x04, 0x00, 0x10, 0x00, 0x0b,
+};
+
 static sl_module *
 load(sl_engine *e, const uint8_t *bytes, size_t len)
 {
@@ -265,12 +352,13 @@ static void
 test_image_choice(sl_engine *e, sl_linker *l)
 {
     sl_module *a = LOAD(e, mod_a), *f = LOAD(e, mod_plain), *c = LOAD(e, mod_global_off);
-    check(a && f && c && a->image && f->image && c->image, "image: caches created at load");
+    check(a && f && c && a->cache && f->cache && c->cache, "image: caches created at load");
     sl_instance *ia = a ? inst_new(l, a) : NULL;
-    check(ia && ia->mem0_imaged == SL_MEM_GUARDED, "image: used for i32.const segments (guard build)");
+    check(ia && ia->mem0_imaged == SL_MEM_GUARDED,
+          "image: used for i32.const segments (guard build)");
     check(ia && a_is_pristine(ia), "image: initial contents are the data segments");
     if (SL_MEM_GUARDED && ia)
-        check(atomic_load(&a->image->state) == SL_IMAGE_READY && a->image->img.len == 69632 &&
+        check(atomic_load(&a->cache->state) == SL_IMAGE_READY && a->cache->img.len == 69632 &&
                   ia->mem0->image_len == 69632,
               "image: covers up to the last segment's page, not the whole memory");
     sl_instance *i2 = a ? inst_new(l, a) : NULL;
@@ -321,7 +409,7 @@ test_oob_data(sl_engine *e, sl_linker *l)
               i ? "oob data: traps again (no image cached)" : "oob data: traps at instantiation");
         sl_trap_free(t);
     }
-    check(b && atomic_load(&b->image->state) != SL_IMAGE_READY, "oob data: no image built");
+    check(b && atomic_load(&b->cache->state) != SL_IMAGE_READY, "oob data: no image built");
     sl_module_free(b);
 }
 
@@ -416,11 +504,9 @@ test_isolation(sl_engine *e, sl_linker *l)
      * scrub; the next one is still pristine. */
     for (int i = 0; i < 3; i++) {
         sl_instance *u = inst_new(l, a);
-#ifndef SL_MEMCHECK_EXPLICIT /* the explicit-bounds build does not use the image path */
-        check(u && u->mem0->pristine == true, "isolation: a fresh memory is pristine");
-#else
-        check(u != NULL, "isolation: a fresh memory is pristine");
-#endif
+        /* (The explicit-check build copies the segments: not pristine.) */
+        check(u && u->mem0->pristine == SL_MEM_GUARDED,
+              "isolation: a fresh memory from an image is pristine");
         sl_instance_free(u);
     }
     sl_instance *u = inst_new(l, a);
@@ -482,7 +568,8 @@ test_grow(sl_engine *e, sl_linker *l)
           "grow: new page writable");
     sl_instance_free(inst);
     inst = a ? inst_new(l, a) : NULL;
-    check(inst && a_is_pristine(inst) && call(inst, "peek", 2 * 65536 + 5, 0, 0, &r) == SL_TRAP_MEMORY_OOB,
+    check(inst && a_is_pristine(inst) &&
+              call(inst, "peek", 2 * 65536 + 5, 0, 0, &r) == SL_TRAP_MEMORY_OOB,
           "grow: next instance has the initial size again (the old page traps)");
     check(inst && call(inst, "grow", 6, 0, 0, &r) == SL_TRAP_NONE && r == 2 &&
               peek(inst, 2 * 65536 + 5) == 0 && peek(inst, 3 * 65536 - 1) == 0 &&
@@ -539,7 +626,8 @@ test_passive(sl_engine *e, sl_linker *l)
     for (int round = 0; round < 2; round++) {
         sl_instance *inst = a ? inst_new(l, a) : NULL;
         const uint8_t *p = inst ? sl_memory_data(sl_instance_memory(inst, "mem")) : NULL;
-        check(inst && all_zero(p + 1000, 8) && call(inst, "init", 1000, 0, 8, NULL) == SL_TRAP_NONE &&
+        check(inst && all_zero(p + 1000, 8) &&
+                  call(inst, "init", 1000, 0, 8, NULL) == SL_TRAP_NONE &&
                   !memcmp(p + 1000, "passive!", 8) &&
                   call(inst, "init", 65536 * 2 - 4, 0, 8, NULL) == SL_TRAP_MEMORY_OOB,
               round ? "passive: memory.init again in a new instance (previous copy gone)"
@@ -585,6 +673,70 @@ test_switching(sl_engine *e, sl_linker *l)
     sl_module_free(f);
 }
 
+/* ---- import resolution cache ------------------------------------------------------- */
+
+static sl_trap *
+host_const(sl_instance *caller, sl_val *args, void *user)
+{
+    args[0].i32 = (int32_t)(intptr_t)user;
+    return NULL;
+}
+
+static sl_linker *
+const_linker(sl_engine *e, intptr_t v)
+{
+    sl_linker *l = sl_linker_new(e);
+    sl_linker_define_func(l, "env", "f", ":i", host_const, (void *)v);
+    return l;
+}
+
+/* Instantiates m through l and returns g(), or -1. */
+static int32_t
+import_g(sl_linker *l, const sl_module *m)
+{
+    sl_instance *inst = inst_new(l, m);
+    int32_t r = -1;
+    if (inst && call(inst, "g", 0, 0, 0, &r) != SL_TRAP_NONE)
+        r = -1;
+    sl_instance_free(inst);
+    return r;
+}
+
+static void
+test_import_cache(sl_engine *e)
+{
+    sl_module *m = LOAD(e, mod_import);
+    sl_linker *l1 = const_linker(e, 1), *l2 = const_linker(e, 2);
+    bool ok = m != NULL;
+    for (int i = 0; i < 200 && ok; i++)
+        ok = import_g(l1, m) == 1 && import_g(l2, m) == 2;
+    check(ok, "imports: two linkers alternating, each instance gets its own");
+    ok = m && import_g(l1, m) == 1; /* cached for l1 as it is now */
+    sl_linker_define_func(l1, "env", "f", ":i", host_const, (void *)3);
+    check(ok && import_g(l1, m) == 3, "imports: a redefinition is seen at once");
+    sl_linker_define_func(l1, "env", "f", "i:i", host_const, (void *)4);
+    sl_instance *inst = NULL;
+    sl_trap *t = NULL;
+    sl_diag d;
+    check(m && sl_instantiate(l1, m, NULL, &inst, &d, &t) == SL_ERR_LINK && !inst &&
+              strstr(d.msg, "incompatible import type"),
+          "imports: an incompatible redefinition fails to link");
+    sl_linker_free(l1);
+    sl_linker_free(l2);
+    for (intptr_t v = 5; v < 10; v++) { /* new linkers, likely at the same address */
+        sl_linker *l = const_linker(e, v);
+        ok &= m && import_g(l, m) == v;
+        sl_linker_free(l);
+    }
+    check(ok, "imports: a freed linker's resolution is not reused");
+    sl_linker *empty = sl_linker_new(e);
+    check(m && sl_instantiate(empty, m, NULL, &inst, &d, &t) == SL_ERR_LINK &&
+              strstr(d.msg, "unknown import"),
+          "imports: unknown import still fails");
+    sl_linker_free(empty);
+    sl_module_free(m);
+}
+
 /* ---- threads --------------------------------------------------------------------- */
 
 typedef struct worker {
@@ -616,11 +768,44 @@ work(void *arg)
     return NULL;
 }
 
+static void *
+work_imports(void *arg)
+{
+    worker *w = arg;
+    w->ok = true;
+    pthread_barrier_wait(w->start);
+    for (int i = 0; i < 300 && w->ok; i++)
+        w->ok = import_g(w->l, w->m) == 7;
+    return NULL;
+}
+
 static void
 test_threads(sl_engine *e, sl_linker *l)
 {
     enum { N = 4 };
-    sl_module *a = LOAD(e, mod_a); /* fresh: the threads race to build its image */
+    /* Fresh modules: the threads race to build the image and to resolve
+     * the imports. */
+    sl_module *mi = LOAD(e, mod_import);
+    sl_linker *li = const_linker(e, 7);
+    pthread_barrier_t start_i;
+    pthread_barrier_init(&start_i, NULL, N);
+    worker wi[N];
+    pthread_t thi[N];
+    for (int i = 0; i < N; i++) {
+        wi[i] = (worker){.l = li, .m = mi, .start = &start_i, .id = i + 1};
+        pthread_create(&thi[i], NULL, work_imports, &wi[i]);
+    }
+    bool ok_i = mi != NULL;
+    for (int i = 0; i < N; i++) {
+        pthread_join(thi[i], NULL);
+        ok_i &= wi[i].ok;
+    }
+    pthread_barrier_destroy(&start_i);
+    check(ok_i, "threads: 4 threads instantiate a module with imports 300 times each");
+    sl_linker_free(li);
+    sl_module_free(mi);
+
+    sl_module *a = LOAD(e, mod_a);
     pthread_barrier_t start;
     pthread_barrier_init(&start, NULL, N);
     worker w[N];
@@ -690,6 +875,84 @@ test_pool(sl_engine *e, sl_linker *l)
     check(sl__memory_pool_count() == 1, "pool: kept while an engine lives");
 }
 
+/* ---- snapshots (sl_module_snapshot) ------------------------------------------------ */
+
+static int32_t
+global_i32(sl_instance *inst, const char *name)
+{
+    sl_global *g = sl_instance_global(inst, name);
+    return g ? sl_global_get(g).i32 : -1;
+}
+
+/* The state module S's "init" leaves, seen from a fresh instance. */
+static bool
+snap_state_ok(sl_instance *s)
+{
+    int32_t r = -1;
+    sl_memory *mem = s ? sl_instance_memory(s, "mem") : NULL;
+    return mem && sl_memory_size(mem) == 2 * 65536 && global_i32(s, "counter") == 42 &&
+           global_i32(s, "k") == 5 && peek(s, 100) == 'o' && peek(s, 103) == 'g' &&
+           peek(s, 200) == 0x44 && peek(s, 203) == 0x11 && peek(s, 69999) == 0 &&
+           peek(s, 70000) == 7 && peek(s, 70009) == 7 && peek(s, 70010) == 0 &&
+           peek(s, 300) == 0 && call(s, "use_fp", 100, 0, 0, &r) == SL_TRAP_NONE && r == 'o';
+}
+
+static void
+test_snapshot(sl_engine *e, sl_linker *l)
+{
+    sl_module *m = LOAD(e, mod_snap), *snap = NULL, *snap2 = NULL;
+    sl_instance *inst = m ? inst_new(l, m) : NULL;
+    sl_diag d;
+    check(inst && global_i32(inst, "counter") == 1 && call(inst, "init", 0, 0, 0, NULL) == 0 &&
+              sl_module_snapshot(inst, &snap, &d) == SL_OK && snap,
+          "snapshot: taken after init");
+    sl_instance_free(inst);
+
+    sl_instance *s = snap ? inst_new(l, snap) : NULL;
+    check(s && snap_state_ok(s), "snapshot: memory, size and globals as init left them, "
+                                 "start not run again");
+    check(s && s->mem0_imaged == SL_MEM_GUARDED, "snapshot: instances map a prepared image");
+    check(s && call(s, "init_pas", 0, 0, 1, NULL) == SL_TRAP_MEMORY_OOB &&
+              call(s, "init_pas", 0, 0, 0, NULL) == SL_TRAP_NONE &&
+              call(s, "init_keep", 300, 0, 4, NULL) == SL_TRAP_NONE && peek(s, 300) == 'k',
+          "snapshot: data segment dropped by init stays dropped, the other is kept");
+    check(s && call(s, "tinit_pe", 1, 0, 0, NULL) == SL_TRAP_TABLE_OOB &&
+              call(s, "tinit_pk", 1, 0, 0, NULL) == SL_TRAP_NONE,
+          "snapshot: element segment dropped by init stays dropped, the other is kept");
+    sl_instance_free(s);
+    s = snap ? inst_new(l, snap) : NULL;
+    check(s && snap_state_ok(s), "snapshot: a second instance starts clean");
+    sl_instance_free(s);
+    s = snap ? inst_new(l, snap) : NULL; /* untouched: use_fp sets a table slot */
+    check(s && sl_module_snapshot(s, &snap2, &d) == SL_OK && snap2,
+          "snapshot: of an instance of a snapshot");
+    sl_instance_free(s);
+    s = snap2 ? inst_new(l, snap2) : NULL;
+    check(s && snap_state_ok(s) && peek(s, 300) == 0, "snapshot: ... which starts the same");
+    sl_instance_free(s);
+    sl_module_free(snap2);
+    sl_module_free(snap);
+
+    sl_module *bad = NULL;
+    inst = m ? inst_new(l, m) : NULL;
+    check(inst && call(inst, "break_table", 0, 0, 0, NULL) == SL_TRAP_NONE &&
+              sl_module_snapshot(inst, &bad, &d) == SL_ERR_ARG && !bad &&
+              strstr(d.msg, "table 0 changed"),
+          "snapshot: refused when a table changed");
+    sl_instance_free(inst);
+    inst = m ? inst_new(l, m) : NULL;
+    sl_func *set_ext = inst ? sl_instance_func(inst, "set_ext") : NULL;
+    sl_val arg[1] = {{.ref = &n_pass}};
+    sl_trap *t = set_ext ? sl_func_call(set_ext, arg, NULL) : NULL;
+    check(set_ext && !t && sl_module_snapshot(inst, &bad, &d) == SL_ERR_ARG && !bad &&
+              strstr(d.msg, "global"),
+          "snapshot: refused when a global holds a host reference");
+    sl_trap_free(t);
+    sl_instance_free(inst);
+    check(sl_module_snapshot(NULL, &bad, &d) == SL_ERR_ARG, "snapshot: NULL instance");
+    sl_module_free(m);
+}
+
 int
 main(void)
 {
@@ -698,11 +961,13 @@ main(void)
     test_image_choice(e, l);
     test_oob_data(e, l);
     test_elem_trap(e);
+    test_import_cache(e);
     test_isolation(e, l);
     test_grow(e, l);
     test_passive(e, l);
     test_switching(e, l);
     test_threads(e, l);
+    test_snapshot(e, l);
     test_pool(e, l);
     sl_linker_free(l);
     sl_engine_free(e);
