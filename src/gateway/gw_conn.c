@@ -657,25 +657,29 @@ static void on_direct_written(gw_conn *c, int status)
         gw_stream_finish(c->stream);
 }
 
-static void respond(gw_stream *s, int status, const gw_kv *headers, size_t n_headers,
-                    const char *extra_header, const char *body, size_t body_len)
+ut_buf *gw_stream_head_begin(gw_stream *s, int status)
 {
-    gw_conn *c = s->c;
     ut_buf *b = &s->head_out;
     ut_buf_reset(b);
     s->status = status;
-    ut_buf_printf(b, "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Length: %zu\r\n", status,
-                  gw_http1_reason(status), gw_worker_date(s->w), body_len);
-    bool has_type = false;
-    for (size_t i = 0; i < n_headers; i++) {
-        if (!strcasecmp(headers[i].name, "content-type"))
-            has_type = true;
-        ut_buf_printf(b, "%s: %s\r\n", headers[i].name, headers[i].value);
+    ut_buf_printf(b, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status, gw_http1_reason(status),
+                  gw_worker_date(s->w));
+    return b;
+}
+
+void gw_stream_head_send(gw_stream *s, const void *body, size_t body_len, bool default_type)
+{
+    gw_conn *c = s->c;
+    ut_buf *b = &s->head_out;
+    int status = s->status;
+    bool bodiless = status < 200 || status == 204 || status == 304;
+    if (!bodiless) {
+        ut_buf_puts(b, "Content-Length: ");
+        ut_buf_put_u64(b, body_len);
+        ut_buf_puts(b, "\r\n");
+        if (default_type && body_len)
+            ut_buf_puts(b, "Content-Type: text/plain; charset=utf-8\r\n");
     }
-    if (!has_type && body_len)
-        ut_buf_puts(b, "Content-Type: text/plain; charset=utf-8\r\n");
-    if (extra_header)
-        ut_buf_puts(b, extra_header);
     if (!c->keep_alive)
         ut_buf_puts(b, "Connection: close\r\n");
     else if (s->req.minor_version == 0)
@@ -687,7 +691,7 @@ static void respond(gw_stream *s, int status, const gw_kv *headers, size_t n_hea
     }
     uv_buf_t iov[2] = {uv_buf_init(b->data, (unsigned)b->len),
                        uv_buf_init((char *)body, (unsigned)body_len)};
-    unsigned n = (s->is_head || body_len == 0) ? 1 : 2;
+    unsigned n = (s->is_head || bodiless || body_len == 0) ? 1 : 2;
     s->resp_started = true;
     s->bytes_out = b->len + (n == 2 ? body_len : 0);
     int r = gw_conn_write(c, iov, n, on_direct_written);
@@ -695,6 +699,21 @@ static void respond(gw_stream *s, int status, const gw_kv *headers, size_t n_hea
         gw_stream_finish(s);
     else if (r < 0)
         gw_conn_close(c);
+}
+
+static void respond(gw_stream *s, int status, const gw_kv *headers, size_t n_headers,
+                    const char *extra_header, const char *body, size_t body_len)
+{
+    ut_buf *b = gw_stream_head_begin(s, status);
+    bool has_type = false;
+    for (size_t i = 0; i < n_headers; i++) {
+        if (!strcasecmp(headers[i].name, "content-type"))
+            has_type = true;
+        ut_buf_printf(b, "%s: %s\r\n", headers[i].name, headers[i].value);
+    }
+    if (extra_header)
+        ut_buf_puts(b, extra_header);
+    gw_stream_head_send(s, body, body_len, !has_type);
 }
 
 void gw_stream_respond_error(gw_stream *s, int status, const char *message)

@@ -23,16 +23,6 @@
 
 #define MAX_LOCAL_REDIRECTS 5
 
-static void on_written(gw_conn *c, int status)
-{
-    if (status < 0) {
-        gw_conn_close(c);
-        return;
-    }
-    if (c->stream)
-        gw_stream_finish(c->stream);
-}
-
 /* The head's strings point into c->buf, which body reads may overwrite:
  * copy the head and re-point the parsed fields into the copy. */
 static bool keep_head(gw_stream *s)
@@ -70,38 +60,9 @@ static uint16_t listener_port(gw_stream *s)
 
 static void respond(gw_stream *s, wagi_response *r)
 {
-    gw_conn *c = s->c;
-    ut_buf *b = &s->head_out;
-    ut_buf_reset(b);
-    s->status = r->status;
-    ut_buf_printf(b, "HTTP/1.1 %d %s\r\nDate: %s\r\n", r->status, gw_http1_reason(r->status),
-                  gw_worker_date(s->w));
+    ut_buf *b = gw_stream_head_begin(s, r->status);
     ut_buf_append(b, r->headers.data, r->headers.len);
-    bool no_body = s->is_head || r->status == 204 || r->status == 304 || r->status < 200;
-    if (r->status != 204 && r->status != 304 && r->status >= 200) {
-        ut_buf_puts(b, "Content-Length: ");
-        ut_buf_put_u64(b, r->body_len);
-        ut_buf_puts(b, "\r\n");
-    }
-    if (!c->keep_alive)
-        ut_buf_puts(b, "Connection: close\r\n");
-    else if (s->req.minor_version == 0)
-        ut_buf_puts(b, "Connection: keep-alive\r\n");
-    ut_buf_puts(b, "\r\n");
-    if (b->oom) {
-        gw_conn_close(c);
-        return;
-    }
-    uv_buf_t iov[2] = {uv_buf_init(b->data, (unsigned)b->len),
-                       uv_buf_init((char *)r->body, (unsigned)r->body_len)};
-    unsigned n = no_body || r->body_len == 0 ? 1 : 2;
-    s->resp_started = true;
-    s->bytes_out = b->len + (n == 2 ? r->body_len : 0);
-    int rc = gw_conn_write(c, iov, n, on_written);
-    if (rc == GW_WRITE_DONE)
-        gw_stream_finish(s);
-    else if (rc < 0)
-        gw_conn_close(c);
+    gw_stream_head_send(s, r->body, r->body_len, false);
 }
 
 static void run(gw_stream *s)
