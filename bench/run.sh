@@ -464,7 +464,9 @@ if [ -f "$BUILD/libsluice.a" ]; then
   [ -f "$BIG" ] && mods+=("$BIG")
   echo
   echo "engine:"
-  "$OUT/engine_bench" "${mods[@]}" | tee "$OUT/engine.txt" | sed 's/^/  /'
+  hello_arg=()
+  [ -f "$OUT/wasm/hello.wasm" ] && hello_arg=(--hello "$OUT/wasm/hello.wasm")
+  "$OUT/engine_bench" "${hello_arg[@]}" "${mods[@]}" | tee "$OUT/engine.txt" | sed 's/^/  /'
   { echo; echo "engine (bench/tools/engine_bench.c):"; echo; sed 's/^/    /' "$OUT/engine.txt"; } >>"$OUT/results.md"
 fi
 
