@@ -195,6 +195,7 @@ static void stream_destroy(gw_stream *s)
 static void stream_free(gw_stream *s)
 {
     gw_worker *w = s->w;
+    gw_plugin_stream_finish(s);
     gw_wagi_stream_done(s);
     if (s->wagi_body.cap > (1u << 20))
         ut_buf_free(&s->wagi_body); /* keep big bodies out of the cache */
@@ -847,6 +848,39 @@ static void dispatch(gw_stream *s)
         gw_stream_respond_error(s, 413, "request body too large");
         return;
     }
+    if (!gw_plugin_request(s))
+        return; /* answered, closed, or paused by a plugin */
+    gw_stream_run_action(s);
+}
+
+void gw_stream_reroute(gw_stream *s)
+{
+    gw_http1_head *req = &s->req;
+    size_t ml = req->method.len < sizeof s->method - 1 ? req->method.len : sizeof s->method - 1;
+    memcpy(s->method, req->method.base, ml);
+    s->method[ml] = '\0';
+    s->is_head = req->method.len == 4 && !memcmp(req->method.base, "HEAD", 4);
+    s->idempotent = is_idempotent(req->method);
+    gw_str host = req->host ? req->host->value : (gw_str){"", 0};
+    gw_str path;
+    split_target(req->target, &host, &path);
+    gw_route_request rr = {req->method, host, path, req->headers, req->n_headers};
+    s->route = gw_router_match(s->gen->cfg, &rr);
+    if (!s->route) {
+        s->route_slot = 0;
+        skip_body(s);
+        gw_stream_respond_error(s, 404, "no route matched this request");
+        return;
+    }
+    s->route_slot = s->route->stat_slot;
+}
+
+void gw_stream_run_action(gw_stream *s)
+{
+    gw_http1_head *req = &s->req;
+    gw_str host = req->host ? req->host->value : (gw_str){"", 0};
+    gw_str path;
+    split_target(req->target, &host, &path);
     switch (s->route->action) {
     case GW_ACTION_DIRECT:
         skip_body(s);

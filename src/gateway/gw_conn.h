@@ -20,6 +20,7 @@
 #include <uv.h>
 
 #include "gw_http1.h"
+#include "gw_plugin.h"
 #include "gw_upstream.h"
 #include "gw_worker.h"
 
@@ -132,6 +133,7 @@ struct gw_stream {
     ut_buf wagi_head;        /* copy of the request head */
     ut_buf wagi_body;        /* the whole request body */
     struct wagi_response *wagi_resp;
+    gw_stream_plugins plugins; /* proxy-wasm chain state (gw_plugin.c) */
     char request_id[40];
     char method[16];
     ut_buf log_target;       /* method target host for the access log */
@@ -176,6 +178,13 @@ void gw_stream_respond_error(gw_stream *s, int status, const char *message);
  * The stream finishes when the write is done. */
 ut_buf *gw_stream_head_begin(gw_stream *s, int status);
 void gw_stream_head_send(gw_stream *s, const void *body, size_t body_len, bool default_type);
+
+/* Runs the matched route's action (direct response, redirect, proxy,
+ * WAGI); the plugin glue calls it when a paused request resumes. */
+void gw_stream_run_action(gw_stream *s);
+/* Matches the route again after a plugin changed the request; on no match
+ * answers 404 and leaves s->route NULL. */
+void gw_stream_reroute(gw_stream *s);
 
 /* Closes the connection (and aborts its stream). */
 void gw_conn_close(gw_conn *c);

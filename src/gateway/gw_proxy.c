@@ -520,6 +520,8 @@ static void resp_pump(gw_stream *s)
             u->pos += (size_t)r;
             s->status = s->resp.status;
             gw_stats_cluster_response(s->w->stats, cc->stat_slot, s->status);
+            if (s->plugins.n && !gw_plugin_response_headers(s))
+                return; /* replaced by a local reply, or closed */
             build_down_head(s);
             if (s->head_out.oom) {
                 fail(s, 502, "out of memory");

@@ -35,7 +35,11 @@ static bool keep_head(gw_stream *s)
     if (s->wagi_head.oom)
         return false;
     const char *nb = s->wagi_head.data;
-#define REPOINT(str) ((str).base = (str).base ? nb + ((str).base - base) : NULL)
+    /* Fields a plugin rebuilt live in the stream's own block: leave them. */
+#define REPOINT(str)                                                                  \
+    ((str).base = (str).base && (str).base >= base && (str).base <= base + len         \
+                      ? nb + ((str).base - base)                                      \
+                      : (str).base)
     REPOINT(s->req.method);
     REPOINT(s->req.target);
     for (size_t i = 0; i < s->req.n_headers; i++) {

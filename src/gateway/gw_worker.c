@@ -43,6 +43,7 @@ void gw_gen_unref(gw_gen *g)
                 gw_tls_ctx_free(g->tls[i]);
         free(g->tls);
     }
+    gw_plugins_free(&g->plugins);
     if (g->wagi) {
         for (size_t i = 0; i < g->cfg->n_routes; i++)
             if (g->wagi[i])
@@ -287,6 +288,7 @@ static void close_all_handles(gw_worker *w)
     }
     w->listeners = NULL;
     gw_upstream_close_idle(w);
+    gw_worker_plugins_close(w);
     if (!uv_is_closing((uv_handle_t *)&w->wake)) {
         uv_close((uv_handle_t *)&w->wake, NULL);
         uv_close((uv_handle_t *)&w->flush, NULL);
@@ -310,7 +312,7 @@ static void apply_gen(gw_worker *w, gw_gen *g)
     char err[256];
     if (!w->draining && apply_listeners(w, g, err, sizeof err) < 0)
         gw_log("error", "worker %u: %s", w->id, err);
-    if (gw_upstream_apply(w, g->cfg) < 0) {
+    if (gw_upstream_apply(w, g->cfg) < 0 || gw_worker_plugins_apply(w, g) < 0) {
         gw_log("error", "worker %u: out of memory applying generation %llu", w->id,
                (unsigned long long)g->cfg->generation);
         gw_gen_unref(g);
@@ -385,7 +387,8 @@ int gw_worker_init(gw_worker *w, unsigned id, struct gw_server *s, gw_gen *gen,
     w->rng |= 1;
 
     w->gen = gw_gen_ref(gen);
-    if (apply_listeners(w, gen, err, err_len) < 0 || gw_upstream_apply(w, gen->cfg) < 0) {
+    if (apply_listeners(w, gen, err, err_len) < 0 || gw_upstream_apply(w, gen->cfg) < 0 ||
+        gw_worker_plugins_apply(w, gen) < 0) {
         if (!err[0])
             snprintf(err, err_len, "worker %u: out of memory", id);
         return -1;
@@ -437,10 +440,12 @@ static void walk_close(uv_handle_t *h, void *arg)
 void gw_worker_join(gw_worker *w)
 {
     uv_thread_join(&w->thread);
+    gw_worker_plugins_close(w);
     uv_walk(&w->loop, walk_close, NULL);
     uv_run(&w->loop, UV_RUN_DEFAULT);
     uv_loop_close(&w->loop);
     gw_upstream_free_all(w);
+    gw_worker_plugins_free(w);
     gw_gen *g = atomic_exchange(&w->pending_gen, NULL);
     if (g)
         gw_gen_unref(g);
@@ -460,10 +465,12 @@ void gw_worker_discard(gw_worker *w)
         close_listener(l);
     }
     w->listeners = NULL;
+    gw_worker_plugins_close(w);
     uv_walk(&w->loop, walk_close, NULL);
     uv_run(&w->loop, UV_RUN_DEFAULT);
     uv_loop_close(&w->loop);
     gw_upstream_free_all(w);
+    gw_worker_plugins_free(w);
     gw_gen_unref(w->gen);
     w->gen = NULL;
     while (w->n_free_bufs)

@@ -24,6 +24,7 @@
 #include <uv.h>
 
 #include "gw_config.h"
+#include "gw_plugin.h"
 #include "gw_stats.h"
 #include "gw_tls.h"
 #include "ut_buf.h"
@@ -40,6 +41,7 @@ typedef struct gw_gen {
     gw_config *cfg;
     gw_tls_ctx **tls; /* per listener, NULL for plain HTTP */
     struct wagi_handler **wagi; /* per route, NULL unless a WAGI route */
+    gw_gen_plugins plugins;     /* compiled proxy-wasm plugins */
 } gw_gen;
 
 gw_gen *gw_gen_ref(gw_gen *g);
@@ -102,6 +104,7 @@ typedef struct gw_worker {
     struct gw_cluster_state *clusters; /* linked by ->next, keyed by name */
     struct gw_cluster_state **by_index; /* for `gen`: cluster i -> state */
     struct gw_health *health;           /* shared, owned by the server */
+    struct gw_worker_plugins *plugins;  /* VM slots for `gen` (gw_plugin.c) */
 
     gw_worker_stats *stats;
     ut_buf log;        /* access log lines, flushed each loop turn */
