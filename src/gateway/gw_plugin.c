@@ -321,6 +321,11 @@ static void host_set_tick(void *user, pw_vm *vm, size_t root, uint32_t period_ms
     uv_timer_start(&t->timer, on_tick, period_ms, period_ms);
 }
 
+gw_worker *gw_worker_plugins_worker(void *host_user)
+{
+    return ((gw_worker_plugins *)host_user)->w;
+}
+
 static pw_host worker_host(gw_worker_plugins *wp)
 {
     pw_host h = {
