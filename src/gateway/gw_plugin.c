@@ -816,6 +816,8 @@ static void stream_wake(void *user, pw_stream *ps)
     }
     if (sp->request_paused && !st.request_paused && ps == sp->ps[sp->paused_at]) {
         sp->request_paused = false;
+        if (pw_stream_map(ps, PW_MAP_REQUEST_HEADERS)->dirty)
+            sp->applied = true; /* changed while paused (e.g. from a call response) */
         gw_conn_read_resume(s->c);
         if (run_request(s, sp->paused_at + 1u))
             gw_stream_run_action(s);
