@@ -214,6 +214,7 @@ struct gw_worker_plugins {
     posted *head, *tail; /* guarded by mu */
     bool accepting;      /* guarded by mu */
     tick *ticks;
+    gw_plugin_calls *calls;
 };
 
 static void run_posted(gw_worker_plugins *wp)
@@ -321,9 +322,9 @@ static void host_set_tick(void *user, pw_vm *vm, size_t root, uint32_t period_ms
     uv_timer_start(&t->timer, on_tick, period_ms, period_ms);
 }
 
-gw_worker *gw_worker_plugins_worker(void *host_user)
+gw_plugin_calls *gw_worker_plugins_calls(void *host_user)
 {
-    return ((gw_worker_plugins *)host_user)->w;
+    return ((gw_worker_plugins *)host_user)->calls;
 }
 
 static pw_host worker_host(gw_worker_plugins *wp)
@@ -351,6 +352,12 @@ int gw_worker_plugins_apply(gw_worker *w, const gw_gen *g)
         uv_async_init(&w->loop, &wp->async, on_posted);
         wp->async.data = wp;
         wp->accepting = true;
+        if (!(wp->calls = gw_plugin_calls_new(w))) {
+            uv_close((uv_handle_t *)&wp->async, NULL);
+            pthread_mutex_destroy(&wp->mu);
+            free(wp);
+            return -1;
+        }
         w->plugins = wp;
     }
     pw_slot *slots = gp->n ? calloc(gp->n, sizeof *slots) : NULL;
@@ -394,6 +401,8 @@ void gw_worker_plugins_close(gw_worker *w)
     run_posted(wp);
     while (wp->ticks)
         tick_remove(wp, wp->ticks);
+    gw_plugin_calls_free(wp->calls); /* closes Redis connections: before the loop ends */
+    wp->calls = NULL;
     uv_close((uv_handle_t *)&wp->async, NULL);
 }
 

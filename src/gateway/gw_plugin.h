@@ -65,8 +65,13 @@ int gw_worker_plugins_apply(struct gw_worker *w, const struct gw_gen *g);
 void gw_worker_plugins_close(struct gw_worker *w); /* closes handles: the loop can end */
 void gw_worker_plugins_free(struct gw_worker *w);  /* after the loop ended */
 
-/* The worker whose pw_host.user this is. */
-struct gw_worker *gw_worker_plugins_worker(void *host_user);
+/* Outstanding HTTP/Redis calls and Redis clients of a worker
+ * (gw_plugin_calls.c). */
+typedef struct gw_plugin_calls gw_plugin_calls;
+gw_plugin_calls *gw_plugin_calls_new(struct gw_worker *w);
+void gw_plugin_calls_free(gw_plugin_calls *pc);
+/* The call state of the worker whose pw_host.user this is. */
+gw_plugin_calls *gw_worker_plugins_calls(void *host_user);
 
 /* Fills h's http_call, redis_init and redis_call (gw_plugin_calls.c). */
 void gw_plugin_host_calls(pw_host *h);

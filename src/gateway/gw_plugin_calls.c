@@ -13,6 +13,7 @@
  * cluster of ours is tried again as its last '|' field, so the same
  * plugin config works with a cluster called users.default.svc.cluster.local.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,16 +49,101 @@ static const gw_cluster_conf *find_cluster(const gw_config *cfg, char *name)
     return NULL;
 }
 
-/* ---- HTTP calls ------------------------------------------------------------ */
+/* ---- the worker's call state -------------------------------------------------- */
 
+/* One outstanding call (HTTP or Redis), holding the VM that gets the answer. */
 typedef struct call {
-    pw_vm *vm; /* reference: the answer needs it */
+    pw_vm *vm; /* reference */
     uint32_t token;
+    gw_callout *http;
+    gw_redis_call *redis;
+    struct gw_plugin_calls *owner;
+    struct call *prev, *next;
 } call;
+
+typedef struct redis_client {
+    char *cluster;
+    gw_redis *r;
+    bool retired; /* replaced by a re-init with other settings; kept for its calls */
+    struct redis_client *next;
+} redis_client;
+
+struct gw_plugin_calls {
+    gw_worker *w;
+    call *calls; /* outstanding */
+    redis_client *redis;
+};
+
+gw_plugin_calls *gw_plugin_calls_new(gw_worker *w)
+{
+    gw_plugin_calls *pc = calloc(1, sizeof *pc);
+    if (pc)
+        pc->w = w;
+    return pc;
+}
+
+static call *call_new(gw_plugin_calls *pc, pw_vm *vm, uint32_t token)
+{
+    call *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->vm = vm;
+    c->token = token;
+    c->owner = pc;
+    return c;
+}
+
+static void call_link(call *c)
+{
+    gw_plugin_calls *pc = c->owner;
+    pw_vm_ref(c->vm);
+    c->next = pc->calls;
+    if (pc->calls)
+        pc->calls->prev = c;
+    pc->calls = c;
+}
+
+static void call_free(call *c)
+{
+    gw_plugin_calls *pc = c->owner;
+    if (c->prev)
+        c->prev->next = c->next;
+    else if (pc->calls == c)
+        pc->calls = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    pw_vm_unref(c->vm);
+    free(c);
+}
+
+/* Worker exit: cancels what is outstanding (no answers), frees clients. */
+void gw_plugin_calls_free(gw_plugin_calls *pc)
+{
+    if (!pc)
+        return;
+    while (pc->calls) {
+        call *c = pc->calls;
+        if (c->http)
+            gw_callout_cancel(c->http);
+        if (c->redis)
+            gw_redis_cancel(c->redis);
+        call_free(c);
+    }
+    for (redis_client *rc = pc->redis, *next; rc; rc = next) {
+        next = rc->next;
+        gw_redis_free(rc->r);
+        free(rc->cluster);
+        free(rc);
+    }
+    free(pc);
+}
+
+/* ---- HTTP calls ------------------------------------------------------------ */
 
 static void on_call_done(void *user, gw_callout_result result, const gw_callout_response *resp)
 {
     call *c = user;
+    c->http = NULL;
     if (result != GW_CALLOUT_OK || !resp) {
         pw_vm_http_call_done(c->vm, c->token, 1, NULL, NULL, 0, NULL);
     } else {
@@ -74,18 +160,19 @@ static void on_call_done(void *user, gw_callout_result result, const gw_callout_
                                  resp->body_len, &t);
         else
             pw_vm_http_call_done(c->vm, c->token, 1, NULL, NULL, 0, NULL);
-        pw_map_clear(&h);
-        free(h.e);
+        pw_map_free(&h);
     }
-    pw_vm_unref(c->vm);
-    free(c);
+    call_free(c);
 }
 
 static pw_status host_http_call(void *user, pw_vm *vm, uint32_t token, const char *cluster,
                                 size_t cluster_len, const pw_map *headers, const uint8_t *body,
                                 size_t body_len, const pw_map *trailers, uint32_t timeout_ms)
 {
-    gw_worker *w = gw_worker_plugins_worker(user);
+    gw_plugin_calls *pc = gw_worker_plugins_calls(user);
+    if (!pc)
+        return PW_INTERNAL_FAILURE; /* the worker is shutting down */
+    gw_worker *w = pc->w;
     char name[256];
     cluster_name(cluster, cluster_len, name, sizeof name);
     if (!name[0] || !find_cluster(w->gen->cfg, name))
@@ -97,7 +184,7 @@ static pw_status host_http_call(void *user, pw_vm *vm, uint32_t token, const cha
     char *method = strndup(m->value, m->value_len), *path = strndup(p->value, p->value_len),
          *auth = strndup(a->value, a->value_len);
     gw_header *extra = calloc(headers->n + 1, sizeof *extra);
-    call *c = malloc(sizeof *c);
+    call *c = call_new(pc, vm, token);
     pw_status st = PW_INTERNAL_FAILURE;
     if (!method || !path || !auth || !extra || !c)
         goto out;
@@ -121,12 +208,11 @@ static pw_status host_http_call(void *user, pw_vm *vm, uint32_t token, const cha
         .body_len = body_len,
         .timeout_ms = timeout_ms,
     };
-    c->vm = vm;
-    c->token = token;
     gw_callout_result r;
-    if (gw_callout_start(w, &req, on_call_done, c, &r)) {
-        pw_vm_ref(vm);
-        c = NULL; /* owned by the callback now */
+    c->http = gw_callout_start(w, &req, on_call_done, c, &r);
+    if (c->http) {
+        call_link(c);
+        c = NULL; /* answered through on_call_done */
         st = PW_OK;
     } else {
         st = r == GW_CALLOUT_NO_CLUSTER ? PW_BAD_ARGUMENT : PW_INTERNAL_FAILURE;
@@ -143,66 +229,88 @@ out:
 
 /* ---- Redis --------------------------------------------------------------------- */
 
-typedef struct rcall {
-    pw_vm *vm;
-    uint32_t token;
-} rcall;
-
-static void on_redis_done(void *user, int status, const char *reply, size_t reply_len)
+static redis_client *find_redis(gw_plugin_calls *pc, const char *cluster)
 {
-    rcall *c = user;
-    pw_vm_redis_call_done(c->vm, c->token, status, (const uint8_t *)reply, reply_len);
-    pw_vm_unref(c->vm);
-    free(c);
+    for (redis_client *rc = pc->redis; rc; rc = rc->next)
+        if (!rc->retired && !strcmp(rc->cluster, cluster))
+            return rc;
+    return NULL;
+}
+
+static void on_redis_done(void *user, gw_redis_result result, const char *reply, size_t len)
+{
+    call *c = user;
+    c->redis = NULL;
+    pw_vm_redis_call_done(c->vm, c->token, result == GW_REDIS_OK ? 0 : (int)result,
+                          (const uint8_t *)reply, result == GW_REDIS_OK ? len : 0);
+    call_free(c);
 }
 
 static pw_status host_redis_init(void *user, pw_vm *vm, const char *cluster, size_t cluster_len,
                                  const char *username, size_t username_len, const char *password,
                                  size_t password_len, uint32_t timeout_ms)
 {
-    gw_worker *w = gw_worker_plugins_worker(user);
+    gw_plugin_calls *pc = gw_worker_plugins_calls(user);
+    if (!pc)
+        return PW_INTERNAL_FAILURE; /* the worker is shutting down */
     char name[256];
-    cluster_name(cluster, cluster_len, name, sizeof name);
-    const gw_cluster_conf *cc = name[0] ? find_cluster(w->gen->cfg, name) : NULL;
+    uint32_t db = 0;
+    if (gw_redis_parse_upstream(cluster, cluster_len, name, sizeof name, &db) < 0)
+        return PW_BAD_ARGUMENT;
+    const gw_cluster_conf *cc = name[0] ? find_cluster(pc->w->gen->cfg, name) : NULL;
     if (!cc)
         return PW_BAD_ARGUMENT;
-    const char *q = memchr(cluster, '?', cluster_len);
-    char opts[256] = "";
-    if (q) {
-        size_t n = cluster_len - (size_t)(q + 1 - cluster);
-        if (n >= sizeof opts)
-            n = sizeof opts - 1;
-        memcpy(opts, q + 1, n);
-        opts[n] = '\0';
-    }
     char *user_s = strndup(username, username_len), *pass_s = strndup(password, password_len);
-    int r = -1;
-    if (user_s && pass_s)
-        r = gw_redis_init(w, cc->name, user_s, pass_s, opts, timeout_ms);
+    pw_status st = PW_INTERNAL_FAILURE;
+    if (!user_s || !pass_s)
+        goto out;
+    gw_redis_options o = {.username = user_s, .password = pass_s, .db = db, .timeout_ms = timeout_ms};
+    redis_client *rc = find_redis(pc, cc->name);
+    if (rc && gw_redis_same(rc->r, cc, &o)) {
+        st = PW_OK; /* same settings: keep the connection */
+        goto out;
+    }
+    redis_client *n = calloc(1, sizeof *n);
+    if (!n || !(n->cluster = strdup(cc->name)) || !(n->r = gw_redis_new(&pc->w->loop, cc, &o))) {
+        if (n)
+            free(n->cluster);
+        free(n);
+        goto out;
+    }
+    if (rc)
+        rc->retired = true; /* its outstanding calls still finish */
+    n->next = pc->redis;
+    pc->redis = n;
+    st = PW_OK;
+out:
     free(user_s);
     free(pass_s);
-    return r == 0 ? PW_OK : PW_INTERNAL_FAILURE;
+    return st;
 }
 
 static pw_status host_redis_call(void *user, pw_vm *vm, uint32_t token, const char *cluster,
                                  size_t cluster_len, const uint8_t *query, size_t query_len)
 {
-    gw_worker *w = gw_worker_plugins_worker(user);
+    gw_plugin_calls *pc = gw_worker_plugins_calls(user);
+    if (!pc)
+        return PW_INTERNAL_FAILURE; /* the worker is shutting down */
     char name[256];
-    cluster_name(cluster, cluster_len, name, sizeof name);
-    const gw_cluster_conf *cc = name[0] ? find_cluster(w->gen->cfg, name) : NULL;
-    if (!cc)
+    uint32_t db = 0;
+    if (gw_redis_parse_upstream(cluster, cluster_len, name, sizeof name, &db) < 0)
         return PW_BAD_ARGUMENT;
-    rcall *c = malloc(sizeof *c);
+    const gw_cluster_conf *cc = name[0] ? find_cluster(pc->w->gen->cfg, name) : NULL;
+    redis_client *rc = cc ? find_redis(pc, cc->name) : NULL;
+    if (!rc)
+        return PW_BAD_ARGUMENT; /* unknown cluster, or proxy_redis_init was not called */
+    call *c = call_new(pc, vm, token);
     if (!c)
         return PW_INTERNAL_FAILURE;
-    c->vm = vm;
-    c->token = token;
-    if (gw_redis_call(w, cc->name, (const char *)query, query_len, on_redis_done, c) < 0) {
+    c->redis = gw_redis_call_raw(rc->r, query, query_len, 0, on_redis_done, c);
+    if (!c->redis) {
         free(c);
         return PW_INTERNAL_FAILURE;
     }
-    pw_vm_ref(vm);
+    call_link(c);
     return PW_OK;
 }
 
