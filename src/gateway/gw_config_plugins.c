@@ -561,8 +561,10 @@ static void read_plugin(gwc_loader *L, yaml_node_t *n, size_t i)
         p->header_stop_iteration_set = true;
         gwc_opt_bool(r, n, "header_stop_iteration", &p->header_stop_iteration);
     }
+    mark = gwc_push_key(r, mod ? "module" : "url");
     if (!r->failed)
         load_module(L, p, src, i);
+    gwc_pop(r, mark);
 }
 
 static bool valid_domain_pattern(char *s)
