@@ -14,7 +14,7 @@ WERROR   ?=
 CSTD     := -std=c11 -D_GNU_SOURCE
 WARN     := -Wall -Wextra -Wno-unused-parameter $(WERROR)
 CFLAGS_ALL = $(CSTD) $(OPT) -g $(WARN) $(SAN) $(DEFS) -Iinclude -MMD -MP
-GW_LIBS  := -luv -lssl -lcrypto -lpcre2-8 -lyaml
+GW_LIBS  := -luv -lssl -lcrypto -lpcre2-8 -lyaml -lhiredis
 LDLIBS   := $(GW_LIBS) -lm -lpthread
 
 # Layers, bottom up. Each layer sees include/ plus the layers below it.

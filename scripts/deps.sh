@@ -13,6 +13,7 @@ PKGS=(
   libclang-rt-14-dev                   # sanitizer and libFuzzer runtimes
   python3
   libuv1-dev libssl-dev libpcre2-dev libyaml-dev   # gateway: event loop, TLS, regex, config
+  libhiredis-dev redis-server          # gateway: plugins' Redis calls (client; server for tests)
   curl wrk nginx-light openssl          # gateway tests and benchmarks
 )
 
@@ -23,7 +24,7 @@ missing() {
   for t in curl wrk nginx openssl; do
     command -v "$t" >/dev/null 2>&1 || [ -x "/usr/sbin/$t" ] || return 0
   done
-  for h in uv.h openssl/ssl.h pcre2.h yaml.h; do
+  for h in uv.h openssl/ssl.h pcre2.h yaml.h hiredis/hiredis.h; do
     [ -e "/usr/include/$h" ] || return 0
   done
   [ -e /usr/lib/wasm32-wasi/libc.a ] || return 0

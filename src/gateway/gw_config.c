@@ -393,7 +393,9 @@ static void config_defaults(gw_config *c)
 static void read_config(gwc_loader *L, yaml_node_t *root)
 {
     static const char *const keys[] = {"listeners", "admin", "workers", "access_log", "limits",
-                                       "timeouts", "clusters", "routes", NULL};
+                                       "timeouts", "clusters", "routes", "plugins",
+                                       "plugin_chain", "plugin_domains", "plugin_cache_dir",
+                                       NULL};
     gwc_reader *r = &L->r;
     gw_config *c = L->c;
     if (!root || gwc_is_null(root)) {
@@ -412,7 +414,9 @@ static void read_config(gwc_loader *L, yaml_node_t *root)
     read_limits(r, c, root);
     read_timeouts(r, c, root);
     gwc_read_clusters(L, root);
+    gwc_read_plugins(L, root);
     gwc_read_routes(L, root);
+    gwc_resolve_plugin_chains(L, root);
 }
 
 static void free_impl(gwc_impl *im)

@@ -150,8 +150,71 @@ typedef struct gw_route_conf {
     uint32_t wagi_max_memory_pages; /* 0 = engine default */
     uint64_t wagi_max_body_bytes;   /* request body cap, default 16 MiB */
 
+    /* Plugin chains (docs/config.md "plugins"), resolved at load:
+     * plugin_chains[0] applies when the request's host matches no entry of
+     * plugin_domains, plugin_chains[d + 1] when it matches domain d first.
+     * Each holds n_plugin_domains + 1 chains (NULL when no plugins). */
+    struct gw_plugin_chain *plugin_chains;
+
     uint32_t stat_slot; /* filled in by the server (gw_stats) */
 } gw_route_conf;
+
+/* ---- proxy-wasm plugins (gw_config_plugins.c) ---------------------------- */
+
+typedef enum gw_plugin_failure {
+    GW_PLUGIN_FAIL_CLOSED, /* default: a broken plugin answers 503 */
+    GW_PLUGIN_FAIL_OPEN,   /* a broken plugin is skipped */
+} gw_plugin_failure;
+
+typedef struct gw_plugin_conf {
+    char *name;          /* unique */
+    char *module;        /* file modules: the path as resolved (relative paths
+                            joined to the config file's directory); NULL for url */
+    char *url;           /* url modules: http(s)://...; NULL for files */
+    char *cache_path;    /* url modules: the on-disk cache file */
+    bool sha256_given;   /* sha256 was in the config (checked) */
+    unsigned char sha256[32]; /* of the module bytes, always set */
+    char sha256_hex[65];
+    const unsigned char *module_bytes; /* owned by the generation (shared between
+                                          plugins with the same sha256) */
+    size_t module_len;
+    char *root_id;       /* "" when not given */
+    char *vm_id;         /* "" when not given */
+    char *vm_config;     /* JSON text, or NULL when not given */
+    size_t vm_config_len;
+    gw_kv *env;          /* WASI environment of the VM */
+    size_t n_env;
+    uint64_t max_memory_bytes;   /* default 16 MiB */
+    uint32_t cpu_per_callback_ms;/* default 50 */
+    gw_plugin_failure failure_policy;
+    char *configuration; /* JSON text: the plugin's default configuration;
+                            "" when not given (empty PLUGIN_CONFIGURATION) */
+    size_t configuration_len;
+    bool header_stop_iteration_set;
+    bool header_stop_iteration;
+} gw_plugin_conf;
+
+/* One distinct (plugin, configuration JSON) pair of the generation. */
+typedef struct gw_plugin_config {
+    uint32_t plugin;     /* index in gw_config.plugins */
+    const char *json;    /* NUL-terminated; "" = empty configuration */
+    size_t json_len;
+} gw_plugin_config;
+
+typedef struct gw_plugin_ref {
+    uint32_t plugin;     /* index in gw_config.plugins */
+    uint32_t config;     /* index in gw_config.plugin_configs */
+} gw_plugin_ref;
+
+typedef struct gw_plugin_chain {
+    gw_plugin_ref *refs; /* in execution order (request phases) */
+    size_t n;
+} gw_plugin_chain;
+
+typedef struct gw_plugin_domain {
+    char **hosts;        /* lowercase patterns, as routes' match.host */
+    size_t n_hosts;
+} gw_plugin_domain;
 
 typedef struct gw_limits_conf {
     uint32_t max_header_bytes;    /* default 65536 */
@@ -183,6 +246,15 @@ typedef struct gw_config {
     gw_route_conf *routes;
     size_t n_routes;
 
+    gw_plugin_conf *plugins;
+    size_t n_plugins;
+    gw_plugin_config *plugin_configs; /* distinct (plugin, configuration) pairs */
+    size_t n_plugin_configs;
+    gw_plugin_domain *plugin_domains;
+    size_t n_plugin_domains;
+    char *plugin_cache_dir; /* url modules' cache; default $XDG_CACHE_HOME/sluice,
+                               else /tmp/sluice-cache */
+
     bool access_log; /* default true */
     gw_limits_conf limits;
     gw_timeouts_conf timeouts;
@@ -204,6 +276,26 @@ void gw_config_unref(gw_config *c);
 
 /* Appends the generation as JSON (every field, defaults filled in) to out. */
 void gw_config_dump_json(const gw_config *c, ut_buf *out);
+
+/* The plugin chain of route rt for a request whose Host header is host
+ * (port stripped, case-insensitive; the first plugin domain that matches
+ * wins). NULL or an empty chain = no plugins. */
+const gw_plugin_chain *gw_config_plugin_chain(const gw_config *c, const gw_route_conf *rt,
+                                              const char *host, size_t host_len);
+
+/* True when plugin a (of one generation) and b (of another) are the same
+ * plugin: name, module sha256, root_id, vm_id, vm_config, env, limits,
+ * failure policy, default configuration and header_stop_iteration. A glue
+ * layer may then keep b's compiled module and VMs for a. */
+bool gw_plugin_conf_same(const gw_plugin_conf *a, const gw_plugin_conf *b);
+/* True when both generations have the same plugins (gw_plugin_conf_same, in
+ * order) and the same configuration table. */
+bool gw_config_plugins_same(const gw_config *a, const gw_config *b);
+
+/* YAML value -> JSON (for tests and tools): parses yaml (one document) and
+ * serializes its root like plugin configurations. Returns a malloc'd
+ * NUL-terminated string or NULL with err set. */
+char *gw_config_yaml_to_json(const char *yaml, size_t len, char *err, size_t err_len);
 
 /* Parses "host:port", "[v6]:port" or ":port"/"port" (any address) into addr,
  * resolving names with getaddrinfo. Returns 0 or -1 with a message in err. */

@@ -242,6 +242,108 @@ static void dump_routes(const gw_config *c, ut_buf *b)
     ut_buf_putc(b, ']');
 }
 
+static void dump_chain(const gw_config *c, const gw_plugin_chain *ch, ut_buf *b)
+{
+    ut_buf_putc(b, '[');
+    for (size_t i = 0; ch && i < ch->n; i++) {
+        bool g = true;
+        ut_buf_puts(b, i ? ",{" : "{");
+        kstr(b, "plugin", c->plugins[ch->refs[i].plugin].name, &g);
+        knum(b, "configuration", ch->refs[i].config, &g);
+        ut_buf_putc(b, '}');
+    }
+    ut_buf_putc(b, ']');
+}
+
+/* Plugins, the configuration table and every route's resolved chains.
+ * Configurations are JSON text, dumped as strings (as the plugin gets them). */
+static void dump_plugins(const gw_config *c, ut_buf *b, bool *f)
+{
+    static const char *const pol[] = {"fail_closed", "fail_open"};
+    key(b, "plugin_cache_dir", f);
+    str(b, c->plugin_cache_dir);
+    key(b, "plugins", f);
+    ut_buf_putc(b, '[');
+    for (size_t i = 0; i < c->n_plugins; i++) {
+        const gw_plugin_conf *p = &c->plugins[i];
+        bool g = true, h = true;
+        ut_buf_puts(b, i ? ",{" : "{");
+        kstr(b, "name", p->name, &g);
+        kstr(b, "module", p->module, &g);
+        kstr(b, "url", p->url, &g);
+        kstr(b, "cache_path", p->cache_path, &g);
+        kstr(b, "sha256", p->sha256_hex, &g);
+        knum(b, "module_bytes", p->module_len, &g);
+        kstr(b, "root_id", p->root_id, &g);
+        kstr(b, "vm_id", p->vm_id, &g);
+        key(b, "vm_config", &g);
+        if (p->vm_config)
+            ut_buf_json_str(b, p->vm_config, p->vm_config_len);
+        else
+            ut_buf_puts(b, "null");
+        key(b, "env", &g);
+        ut_buf_putc(b, '{');
+        for (size_t k = 0; k < p->n_env; k++)
+            kstr(b, p->env[k].name, p->env[k].value, &h);
+        ut_buf_putc(b, '}');
+        key(b, "limits", &g);
+        h = true;
+        ut_buf_putc(b, '{');
+        knum(b, "max_memory_bytes", p->max_memory_bytes, &h);
+        knum(b, "cpu_per_callback_ms", p->cpu_per_callback_ms, &h);
+        ut_buf_putc(b, '}');
+        kstr(b, "failure_policy", pol[p->failure_policy == GW_PLUGIN_FAIL_OPEN], &g);
+        key(b, "configuration", &g);
+        ut_buf_json_str(b, p->configuration, p->configuration_len);
+        key(b, "header_stop_iteration", &g);
+        ut_buf_puts(b, !p->header_stop_iteration_set ? "null"
+                       : p->header_stop_iteration    ? "true"
+                                                     : "false");
+        ut_buf_putc(b, '}');
+    }
+    ut_buf_putc(b, ']');
+    key(b, "plugin_configurations", f);
+    ut_buf_putc(b, '[');
+    for (size_t i = 0; i < c->n_plugin_configs; i++) {
+        const gw_plugin_config *e = &c->plugin_configs[i];
+        bool g = true;
+        ut_buf_puts(b, i ? ",{" : "{");
+        kstr(b, "plugin", c->plugins[e->plugin].name, &g);
+        key(b, "json", &g);
+        ut_buf_json_str(b, e->json, e->json_len);
+        ut_buf_putc(b, '}');
+    }
+    ut_buf_putc(b, ']');
+    key(b, "plugin_domains", f);
+    ut_buf_putc(b, '[');
+    for (size_t d = 0; d < c->n_plugin_domains; d++) {
+        bool g = true;
+        ut_buf_puts(b, d ? ",{" : "{");
+        key(b, "hosts", &g);
+        str_array(b, c->plugin_domains[d].hosts, c->plugin_domains[d].n_hosts);
+        ut_buf_putc(b, '}');
+    }
+    ut_buf_putc(b, ']');
+    /* route name -> [chain for no domain, chain for domain 0, ...] */
+    key(b, "plugin_chains", f);
+    ut_buf_putc(b, '{');
+    bool g = true;
+    for (size_t i = 0; i < c->n_routes; i++) {
+        const gw_route_conf *r = &c->routes[i];
+        if (!r->plugin_chains)
+            continue;
+        key(b, r->name, &g);
+        ut_buf_putc(b, '[');
+        for (size_t d = 0; d <= c->n_plugin_domains; d++) {
+            if (d)
+                ut_buf_putc(b, ',');
+            dump_chain(c, &r->plugin_chains[d], b);
+        }
+        ut_buf_putc(b, ']');
+    }
+    ut_buf_putc(b, '}');
+}
+
 void gw_config_dump_json(const gw_config *c, ut_buf *b)
 {
     bool f = true, g;
@@ -288,5 +390,6 @@ void gw_config_dump_json(const gw_config *c, ut_buf *b)
     ut_buf_putc(b, ']');
     key(b, "routes", &f);
     dump_routes(c, b);
+    dump_plugins(c, b, &f);
     ut_buf_putc(b, '}');
 }

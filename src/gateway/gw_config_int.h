@@ -133,6 +133,8 @@ typedef struct gwc_loader {
     gwc_impl *im;
     gw_config *c;
     gwc_names clusters;
+    gwc_names plugins;
+    yaml_node_t *root;
 } gwc_loader;
 
 void gwc_names_init(gwc_reader *r, gwc_names *s, size_t n);
@@ -157,5 +159,18 @@ void gwc_upper(char *s);
 /* gw_config_routes.c */
 void gwc_read_clusters(gwc_loader *L, yaml_node_t *root);
 void gwc_read_routes(gwc_loader *L, yaml_node_t *root);
+
+/* gw_config_plugins.c: plugins[] (modules read, fetched and checked),
+ * plugin_cache_dir, plugin_domains[]; after the routes are read,
+ * gwc_resolve_plugin_chains reads plugin_chain and routes[].plugins and
+ * builds every route's chains and the configuration table. */
+void gwc_read_plugins(gwc_loader *L, yaml_node_t *root);
+void gwc_resolve_plugin_chains(gwc_loader *L, yaml_node_t *root);
+
+/* gw_config_fetch.c: GET url (http:// or https://) with a total deadline;
+ * the body (status 200 only) into out, at most max_bytes. Blocking: for
+ * the loader on the main thread. Returns 0, or -1 with a message. */
+int gwc_http_fetch(const char *url, uint32_t timeout_ms, size_t max_bytes, ut_buf *out,
+                   char *err, size_t err_len);
 
 #endif

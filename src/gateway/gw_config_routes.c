@@ -585,7 +585,7 @@ static void read_wagi(gwc_reader *r, gw_route_conf *rt, yaml_node_t *n)
 static void read_route(gwc_loader *L, yaml_node_t *n, size_t i, gwc_names *names)
 {
     static const char *const keys[] = {"name", "match", "proxy", "direct", "redirect", "wagi",
-                                       NULL};
+                                       "plugins", NULL};
     static const char *const actions[] = {"proxy", "direct", "redirect", "wagi", NULL};
     gwc_reader *r = &L->r;
     gw_route_conf *rt = &L->c->routes[i];
