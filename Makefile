@@ -52,7 +52,9 @@ WASM_CFLAGS:= -O2
 WASM_OUT   := build/wasm
 EXAMPLE_WASM := $(patsubst examples/%.c,$(WASM_OUT)/examples/%.wasm,$(wildcard examples/*.c))
 TEST_WASM    := $(patsubst tests/wasi/%.c,$(WASM_OUT)/tests/%.wasm,$(wildcard tests/wasi/*.c))
-# proxy-wasm test guests: C reactors against the raw ABI, and WAT modules.
+# proxy-wasm test guests: C reactors against the raw ABI, and WAT modules. They
+# are linked without -O so clang does not run wasm-opt, which drops the name
+# section the trap backtraces need.
 PW_TEST_WASM := $(patsubst tests/proxywasm/guests/%.c,$(WASM_OUT)/tests/proxywasm/%.wasm,$(wildcard tests/proxywasm/guests/*.c)) \
                 $(patsubst tests/proxywasm/guests/%.wat,$(WASM_OUT)/tests/proxywasm/%.wasm,$(wildcard tests/proxywasm/guests/*.wat))
 
@@ -103,7 +105,9 @@ $(WASM_OUT)/tests/%.wasm: tests/wasi/%.c
 
 $(WASM_OUT)/tests/proxywasm/%.wasm: tests/proxywasm/guests/%.c
 	@mkdir -p $(dir $@)
-	$(WASM_CC) $(WASM_CFLAGS) -mexec-model=reactor $< -o $@
+	$(WASM_CC) $(WASM_CFLAGS) -c $< -o $@.o
+	$(WASM_CC) -mexec-model=reactor $@.o -o $@
+	@rm -f $@.o
 
 $(WASM_OUT)/tests/proxywasm/%.wasm: tests/proxywasm/guests/%.wat
 	@mkdir -p $(dir $@)
