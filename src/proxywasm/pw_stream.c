@@ -127,15 +127,19 @@ static bool ensure_created(pw_stream *s)
 
 enum kind { K_HEADERS, K_BODY, K_TRAILERS };
 
+/* The VM failed (before or during this callback). lr_now says whether a
+ * reply was set during this callback (by the guest or by the failure). */
 static pw_action failed_action(pw_stream *s, bool response)
 {
+    bool in_cb = s->in_cb;
+    s->in_cb = true; /* the caller acts on the result: no wake */
     apply_policy(s);
-    if (s->st.local_reply && response && pw_plugin_failure(s->vm->plugin, s->root) == PW_FAIL_CLOSED &&
-        !s->lr_now)
-        return PW_CONTINUE; /* the 503 itself passing through the response path */
-    return s->st.local_reply && !response ? PW_LOCAL_REPLY
-           : s->st.local_reply && s->lr_now ? PW_LOCAL_REPLY
-                                             : PW_CONTINUE;
+    s->in_cb = in_cb;
+    if (pw_plugin_failure(s->vm->plugin, s->root) == PW_FAIL_OPEN)
+        return PW_CONTINUE;
+    if (!response || s->lr_now)
+        return PW_LOCAL_REPLY;
+    return PW_CONTINUE; /* our 503, set earlier, passing through the response path */
 }
 
 static pw_action run(pw_stream *s, pw__cb cb, enum kind k, bool response, uint32_t n, bool eos,
@@ -167,13 +171,8 @@ static pw_action run(pw_stream *s, pw__cb cb, enum kind k, bool response, uint32
     s->in_cb = false;
     vm->cur = sc;
     vm->phase = sp;
-    if (!ok) {
-        s->lr_now = false;
-        pw_action act = failed_action(s, response);
-        if (act == PW_LOCAL_REPLY)
-            s->lr_now = true;
-        return act;
-    }
+    if (!ok)
+        return failed_action(s, response);
     if (s->st.closed)
         return PW_CLOSE;
     if (s->lr_now)

@@ -591,11 +591,24 @@ static void test_failures(void)
     check(!logged("log "), "trap: no guest calls on a failed VM (finish is safe)");
     pw_stream *s2 = stream(vm, NULL);
     check(pw_stream_request_headers(s2, false) == PW_LOCAL_REPLY, "trap: later streams fail closed");
+    add(pw_stream_map(s2, PW_MAP_RESPONSE_HEADERS), ":status", "503");
+    check(pw_stream_response_headers(s2, true) == PW_CONTINUE,
+          "trap: our 503 passes the response path (no reply loop)");
     pw_stream_finish(s2);
+    /* a trap in a response callback of a fail-closed plugin replaces the response */
+    pw_vm *vm2 = vm_of((popts){.name = "trapper"}, NULL);
+    pw_stream *s3 = stream(vm2, "resp-trap");
+    check(pw_stream_request_headers(s3, true) == PW_CONTINUE, "trap: request passes before the trap");
+    add(pw_stream_map(s3, PW_MAP_RESPONSE_HEADERS), ":status", "200");
+    pw_action ra = pw_stream_response_headers(s3, true);
+    r = pw_stream_local_reply(s3);
+    check(ra == PW_LOCAL_REPLY && r && r->status == 503, "trap: in response headers → 503 local reply");
+    pw_stream_finish(s3);
+    pw_vm_unref(vm2);
     pw_vm_unref(vm);
     ut_buf out = {0};
     pw_stats_write_prometheus(&out);
-    check(out.data && strstr(out.data, "sluice_wasm_traps_total{plugin=\"trapper\"} 1"),
+    check(out.data && strstr(out.data, "sluice_wasm_traps_total{plugin=\"trapper\"} 2"),
           "trap: counted in pw_stats");
     ut_buf_free(&out);
 

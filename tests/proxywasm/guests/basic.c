@@ -398,6 +398,8 @@ EXPORT(proxy_on_request_body) int on_request_body(uint32_t id, uint32_t n, uint3
 EXPORT(proxy_on_response_headers) int on_response_headers(uint32_t id, uint32_t n, uint32_t eos)
 {
     logf_("resp_headers %u %u %u", id, n, eos);
+    if (!strcmp(mode_of(id), "resp-trap"))
+        __builtin_trap();
     return 0;
 }
 
