@@ -784,6 +784,65 @@ static void test_queue_threads(void)
     printf("# %s\n", seq((const char *const[]){"queue_ready", "enqueue", NULL}));
 }
 
+/* Cost of one stream (create, request headers with a header lookup, log,
+ * done, delete) through the host; informative, loosely bounded. */
+static void test_cost(void)
+{
+    pw_vm *vm = vm_of((popts){.name = "bench"}, NULL);
+    if (!vm)
+        return;
+    pw_set_log(capture, NULL, PW_LOG_ERROR); /* guest logs still formatted, not stored */
+    int n = 2000;
+    uint64_t t0 = sl_clock_ns();
+    for (int i = 0; i < n; i++) {
+        pw_stream *s = stream(vm, NULL);
+        pw_stream_request_headers(s, true);
+        pw_stream_finish(s);
+    }
+    uint64_t per = (sl_clock_ns() - t0) / (uint64_t)n;
+    pw_set_log(capture, NULL, PW_LOG_TRACE);
+    printf("# one stream (5 callbacks, 6 log calls, map fill) costs %llu ns\n",
+           (unsigned long long)per);
+    check(per < 400000, "cost: a logging stream through the host stays well under 400 us");
+    pw_vm_unref(vm);
+
+    /* key-auth-like guest: the plugin cost target is <= 3 us CPU per request */
+    char err[256];
+    pw_module *m = load("keyauth.wasm", err, sizeof err);
+    pw_plugin *p = m ? plugin(m, (popts){.name = "keyauth"}) : NULL;
+    vm = p ? pw_vm_new(p, engine, &HOST, err, sizeof err) : NULL;
+    check(vm != NULL, "cost: key-auth guest loads");
+    if (vm) {
+        pw_stream *s = stream(vm, NULL);
+        add(pw_stream_map(s, PW_MAP_REQUEST_HEADERS), "x-api-key", "secret");
+        check(pw_stream_request_headers(s, true) == PW_CONTINUE, "cost: right key passes");
+        pw_stream_finish(s);
+        s = stream(vm, NULL);
+        add(pw_stream_map(s, PW_MAP_REQUEST_HEADERS), "x-api-key", "wrong!");
+        check(pw_stream_request_headers(s, true) == PW_LOCAL_REPLY &&
+                  pw_stream_local_reply(s)->status == 401,
+              "cost: wrong key → 401");
+        pw_stream_finish(s);
+        /* host-side cost only: the maps are filled once, outside the loop */
+        s = stream(vm, NULL);
+        add(pw_stream_map(s, PW_MAP_REQUEST_HEADERS), "x-api-key", "secret");
+        uint64_t best = UINT64_MAX;
+        for (int round = 0; round < 5; round++) {
+            uint64_t t = sl_clock_ns();
+            for (int i = 0; i < n; i++)
+                pw_stream_request_headers(s, true);
+            uint64_t d = (sl_clock_ns() - t) / (uint64_t)n;
+            best = d < best ? d : best;
+        }
+        pw_stream_finish(s);
+        printf("# key-auth request headers callback: %llu ns\n", (unsigned long long)best);
+        check(best < 20000, "cost: key-auth callback well under 20 us (target 3 us, release build)");
+        pw_vm_unref(vm);
+    }
+    pw_plugin_unref(p);
+    pw_module_unref(m);
+}
+
 int main(void)
 {
     pw_set_log(capture, NULL, PW_LOG_TRACE);
@@ -813,6 +872,7 @@ int main(void)
         test_slot();
         test_cas_threads();
         test_queue_threads();
+        test_cost();
     }
     pw_module_unref(basic);
     sl_engine_free(engine);
