@@ -22,6 +22,7 @@ UTIL_SRC := $(wildcard src/util/*.c)
 VM_SRC   := $(wildcard src/vm/*.c)
 WASI_SRC := $(wildcard src/wasi/*.c)
 WAGI_SRC := $(wildcard src/wagi/*.c)
+PW_SRC   := $(wildcard src/proxywasm/*.c)
 GW_SRC   := $(wildcard src/gateway/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 
@@ -29,16 +30,18 @@ UTIL_OBJ := $(UTIL_SRC:%.c=$(BUILD)/%.o)
 VM_OBJ   := $(VM_SRC:%.c=$(BUILD)/%.o)
 WASI_OBJ := $(WASI_SRC:%.c=$(BUILD)/%.o)
 WAGI_OBJ := $(WAGI_SRC:%.c=$(BUILD)/%.o)
+PW_OBJ   := $(PW_SRC:%.c=$(BUILD)/%.o)
 GW_OBJ   := $(GW_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
-LIB_OBJ  := $(UTIL_OBJ) $(VM_OBJ) $(WASI_OBJ) $(WAGI_OBJ) $(GW_OBJ)
+LIB_OBJ  := $(UTIL_OBJ) $(VM_OBJ) $(WASI_OBJ) $(WAGI_OBJ) $(PW_OBJ) $(GW_OBJ)
 
 $(BUILD)/src/util/%.o: CFLAGS_LAYER := -Isrc/util
 $(BUILD)/src/vm/%.o:   CFLAGS_LAYER := -Isrc/util -Isrc/vm
 $(BUILD)/src/wasi/%.o: CFLAGS_LAYER := -Isrc/util -Isrc/wasi
 $(BUILD)/src/wagi/%.o: CFLAGS_LAYER := -Isrc/util -Isrc/wasi -Isrc/wagi
-$(BUILD)/src/gateway/%.o: CFLAGS_LAYER := -Isrc/util -Isrc/wasi -Isrc/wagi -Isrc/gateway
-$(BUILD)/src/cli/%.o:  CFLAGS_LAYER := -Isrc/util -Isrc/wasi -Isrc/wagi -Isrc/gateway -Isrc/cli
+$(BUILD)/src/proxywasm/%.o: CFLAGS_LAYER := -Isrc/util -Isrc/wasi -Isrc/proxywasm
+$(BUILD)/src/gateway/%.o: CFLAGS_LAYER := -Isrc/util -Isrc/wasi -Isrc/wagi -Isrc/proxywasm -Isrc/gateway
+$(BUILD)/src/cli/%.o:  CFLAGS_LAYER := -Isrc/util -Isrc/wasi -Isrc/wagi -Isrc/proxywasm -Isrc/gateway -Isrc/cli
 # The interpreter's frame set-up loops must stay loops (see sl_interp.c).
 IS_CLANG := $(findstring clang,$(shell $(CC) --version 2>/dev/null))
 $(BUILD)/src/vm/sl_interp.o: CFLAGS_LAYER += $(if $(IS_CLANG),,-fno-tree-loop-distribute-patterns)
@@ -49,6 +52,11 @@ WASM_CFLAGS:= -O2
 WASM_OUT   := build/wasm
 EXAMPLE_WASM := $(patsubst examples/%.c,$(WASM_OUT)/examples/%.wasm,$(wildcard examples/*.c))
 TEST_WASM    := $(patsubst tests/wasi/%.c,$(WASM_OUT)/tests/%.wasm,$(wildcard tests/wasi/*.c))
+# proxy-wasm test guests: C reactors against the raw ABI, and WAT modules. They
+# are linked without -O so clang does not run wasm-opt, which drops the name
+# section the trap backtraces need.
+PW_TEST_WASM := $(patsubst tests/proxywasm/guests/%.c,$(WASM_OUT)/tests/proxywasm/%.wasm,$(wildcard tests/proxywasm/guests/*.c)) \
+                $(patsubst tests/proxywasm/guests/%.wat,$(WASM_OUT)/tests/proxywasm/%.wasm,$(wildcard tests/proxywasm/guests/*.wat))
 
 .PHONY: all deps deps-check run run-wasm test test-asan test-check bench fuzz clean help wasm
 
@@ -85,7 +93,7 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(CFLAGS_LAYER) -c $< -o $@
 
-wasm: deps-check $(EXAMPLE_WASM) $(TEST_WASM)
+wasm: deps-check $(EXAMPLE_WASM) $(TEST_WASM) $(PW_TEST_WASM)
 
 $(WASM_OUT)/examples/%.wasm: examples/%.c
 	@mkdir -p $(dir $@)
@@ -94,6 +102,16 @@ $(WASM_OUT)/examples/%.wasm: examples/%.c
 $(WASM_OUT)/tests/%.wasm: tests/wasi/%.c
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(WASM_CFLAGS) $< -o $@
+
+$(WASM_OUT)/tests/proxywasm/%.wasm: tests/proxywasm/guests/%.c
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_CFLAGS) -c $< -o $@.o
+	$(WASM_CC) -mexec-model=reactor $@.o -o $@
+	@rm -f $@.o
+
+$(WASM_OUT)/tests/proxywasm/%.wasm: tests/proxywasm/guests/%.wat
+	@mkdir -p $(dir $@)
+	wat2wasm $< -o $@
 
 run: all
 	$(BUILD)/sluice gateway -c examples/gateway.yaml

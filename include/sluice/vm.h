@@ -294,6 +294,37 @@ bool sl_global_set(sl_global *g, sl_val v); /* false if immutable */
 
 uint32_t sl_table_size(const sl_table *t);
 
+/* ---- deadlines ---------------------------------------------------------------- */
+
+/* A process-wide watchdog thread that calls sl_instance_interrupt on an
+ * instance whose armed deadline has passed (WAGI per request, proxy-wasm
+ * per guest callback). A node is embedded by the embedder (stack or
+ * struct); its fields are private. register/unregister take one mutex
+ * round; arm/disarm are lock-free (atomics), so a node can stay
+ * registered for an instance's whole life and be armed around each call.
+ * The thread ticks every millisecond while some node is armed and sleeps
+ * on a condition variable once nothing has been armed for a while.
+ * A deadline is wall-clock (CLOCK_MONOTONIC) time, not CPU time. */
+typedef struct sl_deadline {
+    struct sl_deadline *prev_, *next_;
+    sl_instance *inst_;
+    uint64_t at_ns_;    /* atomic */
+    uint64_t state_;    /* atomic: sequence << 2 | phase */
+} sl_deadline;
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t sl_clock_ns(void);
+/* Starts the thread once per process and links d (disarmed) for inst.
+ * Returns 0 or an errno. Borrows inst: unregister before freeing it. */
+int sl_deadline_register(sl_deadline *d, sl_instance *inst);
+/* Unlinks d; waits for a scan in progress, so inst may be freed after. */
+void sl_deadline_unregister(sl_deadline *d);
+/* Interrupt inst once sl_clock_ns() >= at_ns, until disarmed. */
+void sl_deadline_arm(sl_deadline *d, uint64_t at_ns);
+/* Disarms; returns true when the deadline fired since the last arm (the
+ * instance was, or is about to be, interrupted). */
+bool sl_deadline_disarm(sl_deadline *d);
+
 #ifdef __cplusplus
 }
 #endif

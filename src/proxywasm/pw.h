@@ -322,6 +322,12 @@ typedef struct pw_stream_state {
     bool response_paused;
     bool local_reply;        /* pw_stream_local_reply() is set */
     bool closed;
+    /* Headers held by an honoured StopIteration (§3.3, header result 1 on
+     * 0.2.100 or header_stop_iteration = 1): keep delivering body chunks
+     * of that direction to the plugin; a CONTINUE from a body callback (or
+     * a resume) releases headers and body together. */
+    bool request_body_wanted;
+    bool response_body_wanted;
 } pw_stream_state;
 
 pw_stream_state pw_stream_state_of(const pw_stream *s);

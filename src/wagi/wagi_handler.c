@@ -13,7 +13,7 @@
  *            504 / 500 / the module's response).
  * Not here:  argv and environ (wagi_cgi.c), parsing stdout and the error
  *            responses (wagi_output.c), the deadline thread
- *            (wagi_watchdog.c).
+ *            (the engine's sl_deadline thread, vm.h).
  * Threads:   the handler is read-only after wagi_handler_new; every run
  *            keeps its state on its own stack. The shared linker holds host
  *            functions only (imports are checked to be functions), which
@@ -201,11 +201,6 @@ wagi_handler *wagi_handler_new(sl_engine *engine, const wagi_handler_conf *conf,
         snprintf(err, err_len, "wagi_handler_new: engine, conf and module_path are required");
         return NULL;
     }
-    int werr = wagi__watchdog_start();
-    if (werr) {
-        snprintf(err, err_len, "cannot start the WAGI deadline thread: %s", strerror(werr));
-        return NULL;
-    }
     wagi_handler *h = calloc(1, sizeof *h);
     if (!h) {
         snprintf(err, err_len, "out of memory");
@@ -365,7 +360,7 @@ static void trap_detail(wagi_response *resp, const char *error, const sl_trap *t
 }
 
 /* Turns how the entrypoint ended into the response (wagi.h failure rules). */
-static void outcome(run_state *s, const wagi__watch *w, const sl_trap *trap)
+static void outcome(run_state *s, bool fired, const sl_trap *trap)
 {
     wagi_response *resp = s->resp;
     sl_trap_kind kind = trap ? sl_trap_kind_of(trap) : SL_TRAP_NONE;
@@ -374,7 +369,7 @@ static void outcome(run_state *s, const wagi__watch *w, const sl_trap *trap)
     } else if (s->overflow) {
         wagi__fail(resp, 500, "output over max_output_bytes", "limit %zu bytes",
                    s->h->max_output_bytes);
-    } else if (kind == SL_TRAP_INTERRUPTED && w->fired) {
+    } else if (kind == SL_TRAP_INTERRUPTED && fired) {
         wagi__fail(resp, 504, "deadline exceeded", "%llu ms",
                    (unsigned long long)(s->h->timeout_ns / 1000000u));
     } else if (kind == SL_TRAP_NONE || (kind == SL_TRAP_EXIT && !sl_trap_exit_code(trap))) {
@@ -449,12 +444,19 @@ int wagi_handler_run(const wagi_handler *h, const wagi_request *req, wagi_respon
         rc = e == SL_ERR_NOMEM ? -1 : 0;
     } else {
         s->inst = inst;
-        wagi__watch w = {.inst = inst, .deadline_ns = wagi__now_ns() + h->timeout_ns};
-        wagi__watch_add(&w);
+        sl_deadline dl;
+        int werr = sl_deadline_register(&dl, inst);
         sl_func *f = sl_instance_func(inst, h->entrypoint); /* checked at load */
-        trap = f ? sl_func_call(f, NULL, NULL) : sl_trap_new(SL_TRAP_HOST, "no entrypoint");
-        wagi__watch_remove(&w);
-        outcome(s, &w, trap);
+        if (werr) {
+            trap = sl_trap_new(SL_TRAP_HOST, "cannot start the deadline thread");
+        } else {
+            sl_deadline_arm(&dl, sl_clock_ns() + h->timeout_ns);
+            trap = f ? sl_func_call(f, NULL, NULL) : sl_trap_new(SL_TRAP_HOST, "no entrypoint");
+        }
+        bool fired = !werr && sl_deadline_disarm(&dl);
+        if (!werr)
+            sl_deadline_unregister(&dl);
+        outcome(s, fired, trap);
         if (s->oom)
             rc = -1;
     }

@@ -10,7 +10,6 @@
  *              wagi_cgi.c       request → argv and environment
  *              wagi_output.c    stdout → response (CGI parsing), the error
  *                               responses we make, wagi_response_free
- *              wagi_watchdog.c  the process-wide deadline thread
  */
 #ifndef SLUICE_WAGI_INT_H
 #define SLUICE_WAGI_INT_H
@@ -134,21 +133,5 @@ bool wagi__cgi_parse(wagi_response *resp);
  * body, resp->error = error (static string), detail from fmt. */
 __attribute__((format(printf, 4, 5)))
 void wagi__fail(wagi_response *resp, int status, const char *error, const char *fmt, ...);
-
-/* ---- wagi_watchdog.c ------------------------------------------------------- */
-
-/* A registration: lives on the caller's stack between add and remove. */
-typedef struct wagi__watch {
-    struct wagi__watch *prev, *next;
-    sl_instance *inst;
-    uint64_t deadline_ns; /* CLOCK_MONOTONIC */
-    bool fired;           /* set by the watchdog; read after remove */
-} wagi__watch;
-
-/* Starts the watchdog thread once per process. Returns 0 or an errno. */
-int wagi__watchdog_start(void);
-uint64_t wagi__now_ns(void);
-void wagi__watch_add(wagi__watch *w);
-void wagi__watch_remove(wagi__watch *w);
 
 #endif
