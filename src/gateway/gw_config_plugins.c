@@ -174,22 +174,31 @@ static bool to_json(gwc_reader *r, yaml_node_t *n, ut_buf *out, int depth)
     }
 }
 
-/* A configuration value as JSON text in the arena. A quoted or block
- * scalar that holds a JSON object or array is taken as-is; any other
- * value is serialized. */
+/* A configuration value as the bytes the plugin reads: a mapping or a
+ * sequence is serialized to JSON; a scalar is passed as its text, like
+ * Envoy passes a google.protobuf.StringValue (so `configuration: hello`
+ * gives the plugin "hello", and a quoted JSON document is taken as-is,
+ * after checking that it parses). A plain empty / ~ / null is empty. */
 static char *value_json(gwc_reader *r, yaml_node_t *n, size_t *len)
 {
     ut_buf out = {0};
     char *res = NULL;
     if (!n || r->failed)
         return NULL;
-    if (n->type == YAML_SCALAR_NODE && n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+    if (n->type == YAML_SCALAR_NODE) {
         size_t l = 0;
         const char *s = gwc_text(r, n, &l);
+        if (!s)
+            return NULL;
+        if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+            (l == 0 || (l == 1 && s[0] == '~') || (l == 4 && !memcmp(s, "null", 4)))) {
+            *len = 0;
+            return gwc_strndup(r, "", 0);
+        }
         size_t i = 0;
-        while (s && i < l && isspace((unsigned char)s[i]))
+        while (i < l && isspace((unsigned char)s[i]))
             i++;
-        if (s && i < l && (s[i] == '{' || s[i] == '[')) {
+        if (i < l && (s[i] == '{' || s[i] == '[')) {
             ut_json_err je;
             ut_json *j = ut_json_parse(s, l, 0, &je);
             if (!j) {
@@ -198,9 +207,9 @@ static char *value_json(gwc_reader *r, yaml_node_t *n, size_t *len)
                 return NULL;
             }
             ut_json_free(j);
-            *len = l;
-            return gwc_strndup(r, s, l);
         }
+        *len = l;
+        return gwc_strndup(r, s, l);
     }
     if (to_json(r, n, &out, 0)) {
         if (out.oom)

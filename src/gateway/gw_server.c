@@ -199,6 +199,19 @@ static gw_gen *make_gen(gw_server *s, gw_config *cfg, char *err, size_t err_len)
         gw_gen_unref(g);
         return NULL;
     }
+    if (cfg->n_plugins) {
+        if (!s->engine && !(s->engine = sl_engine_new(NULL))) {
+            snprintf(err, err_len, "out of memory");
+            gw_gen_unref(g);
+            return NULL;
+        }
+        const gw_gen *prev = s->gen;
+        if (gw_plugins_load(&g->plugins, cfg, prev ? &prev->plugins : NULL, prev ? prev->cfg : NULL,
+                            s->engine, err, err_len) < 0) {
+            gw_gen_unref(g);
+            return NULL;
+        }
+    }
     for (size_t i = 0; i < cfg->n_routes; i++)
         cfg->routes[i].stat_slot = gw_stats_route_slot(s->stats, cfg->routes[i].name);
     for (size_t i = 0; i < cfg->n_clusters; i++)
@@ -298,6 +311,8 @@ static void on_admin(void *user, gw_str method, gw_str path, gw_admin_response *
             goto method;
         resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
         gw_stats_render_prometheus(s->stats, &resp->body);
+        pw_stats_write_prometheus(&resp->body);   /* plugin VMs: traps, recoveries, CPU */
+        pw_metrics_write_prometheus(&resp->body); /* metrics plugins defined */
         gw_stats_process p;
         gw_stats_process_get(s->stats, &p);
         if (!p.last_reload_success && p.last_reload_error[0]) {

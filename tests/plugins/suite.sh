@@ -61,7 +61,7 @@ plugins:
   - name: as
     module: $PWD/$AS_WASM
     root_id: as_compat
-    configuration: '"from-config"'
+    configuration: from-config
 routes:
   - name: as-route
     match: {path: {prefix: /as/}}
@@ -69,7 +69,7 @@ routes:
     proxy: {cluster: up, prefix_rewrite: /echo/}
   - name: as-other
     match: {path: {prefix: /as2/}}
-    plugins: [{plugin: as, configuration: '"per-route"'}]
+    plugins: [{plugin: as, configuration: per-route}]
     proxy: {cluster: up, prefix_rewrite: /echo/}
   - name: plain
     match: {path: {prefix: /plain/}}
@@ -77,12 +77,12 @@ routes:
 EOF
         if start_gateway as "$TMP/as.yaml"; then
             hdrs=$(hc -D - -o "$TMP/as.body" "http://127.0.0.1:$PORT/as/x")
-            expect_match "as: response header from the plugin configuration" $'x-as-hello: "from-config"\r' "$hdrs"
+            expect_match "as: response header from the plugin configuration" $'x-as-hello: from-config\r' "$hdrs"
             body=$(cat "$TMP/as.body")
             expect_eq "as: request header added for the upstream" "yes" \
                 "$(ej "$body" 'h.get("x-as-seen","")')"
             hdrs=$(hc -D - -o /dev/null "http://127.0.0.1:$PORT/as2/x")
-            expect_match "as: per-route configuration gets its own root context" $'x-as-hello: "per-route"\r' "$hdrs"
+            expect_match "as: per-route configuration gets its own root context" $'x-as-hello: per-route\r' "$hdrs"
             hdrs=$(hc -D - -o /dev/null "http://127.0.0.1:$PORT/plain/x")
             expect_nomatch "as: routes without the plugin are untouched" 'x-as-hello' "$hdrs"
             out=$(hc -w ' %{http_code}' -H 'x-as-deny: 1' "http://127.0.0.1:$PORT/as/x")

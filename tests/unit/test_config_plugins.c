@@ -94,7 +94,7 @@ static void test_yaml_json(void)
     json_case("a:\n  - {x: [1, {y: \"q\\\"\\n\"}]}\n  - []\n  - {}\n",
               "{\"a\":[{\"x\":[1,{\"y\":\"q\\\"\\u000a\"}]},[],{}]}", "json: nesting, escapes");
     json_case("'{\"k\": [1, 2]}'", "{\"k\": [1, 2]}", "json: a quoted JSON string is taken as-is");
-    json_case("hello", "\"hello\"", "json: a plain string");
+    json_case("hello", "hello", "json: a scalar configuration is passed as its text (Envoy StringValue)");
     json_case("x: &A [1, 2]\ny: *A\n", "{\"x\":[1,2],\"y\":[1,2]}", "json: aliases expand");
     setenv("GWTEST_V", "v1", 1);
     json_case("k: \"${GWTEST_V}\"\nn: ${GWTEST_N:-42}\n", "{\"k\":\"v1\",\"n\":42}",

@@ -6,7 +6,8 @@
 //   * "x-as-deny: 1" on a request -> local reply 418 "denied by assemblyscript"
 //   * every forwarded request gets "x-as-seen: yes"
 //   * "x-as-callout: 1" pauses the request, calls cluster "as_callout" at /ok
-//     then resumes it with "x-as-callout-status: <status>"
+//     then resumes it with "x-as-callout-status: <status>" (no ternary on
+//     strings there: AssemblyScript 0.14 miscounts references in one and traps)
 //   * a counter metric "as_requests" counts requests
 export * from "@solo-io/proxy-runtime/proxy";
 import {
@@ -49,7 +50,7 @@ class CompatStream extends Context {
       const r = this.root_context.httpCall("as_callout", headers, new ArrayBuffer(0), [], 2000, this,
         (origin: Context, h: u32, body_size: usize, t: u32): void => {
           const status = stream_context.headers.http_callback.get(":status");
-          stream_context.headers.request.add("x-as-callout-status", status == "" ? "failed" : status);
+          stream_context.headers.request.add("x-as-callout-status", status);
           origin.continueRequest();
         });
       if (r != WasmResultValues.Ok) {
