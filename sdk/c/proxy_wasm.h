@@ -26,6 +26,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>  /* snprintf for plugins */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include "px_base64.h"
 #include "px_crypto.h"

@@ -18,6 +18,7 @@ static bool is_meta_key(const char *k)
     return strcmp(k, "_rules_") == 0 || strcmp(k, "_plugin_id_") == 0;
 }
 
+
 static bool strv_nonempty(char **v)
 {
     return v && v[0];
@@ -43,8 +44,37 @@ void px_ruleset_free(px_ruleset *rs)
     memset(rs, 0, sizeof *rs);
 }
 
-static bool parse_rule(px_rule *r, const px_json *obj, px_config_parse_fn parse, size_t index,
-                       char *err, size_t err_len)
+/* A shallow object: the rule's members, then the global members the rule
+ * does not override (meta keys dropped). Items are borrowed. */
+static px_json *merge_onto_global(const px_json *global, const px_json *rule)
+{
+    px_json *m = calloc(1, sizeof *m);
+    size_t cap = rule->count + (global ? global->count : 0);
+    if (!m || !(m->items = calloc(cap ? cap : 1, sizeof *m->items))) {
+        free(m);
+        return NULL;
+    }
+    m->type = PX_JSON_OBJECT;
+    for (size_t i = 0; i < rule->count; i++)
+        m->items[m->count++] = rule->items[i];
+    for (size_t i = 0; global && i < global->count; i++) {
+        px_json *g = global->items[i];
+        if (!is_meta_key(g->key) && !px_json_get(rule, g->key))
+            m->items[m->count++] = g;
+    }
+    return m;
+}
+
+static void free_shallow(px_json *m)
+{
+    if (m) {
+        free(m->items);
+        free(m);
+    }
+}
+
+static bool parse_rule(px_rule *r, const px_json *obj, const px_json *global,
+                       px_config_parse_fn parse, size_t index, char *err, size_t err_len)
 {
     memset(r, 0, sizeof *r);
     if (!obj || obj->type != PX_JSON_OBJECT) {
@@ -76,7 +106,9 @@ static bool parse_rule(px_rule *r, const px_json *obj, px_config_parse_fn parse,
     r->disabled = px_json_get_bool(obj, "_disable_", false);
     if (!r->disabled) {
         char inner[200] = "";
-        r->config = parse(obj, inner, sizeof inner);
+        px_json *merged = merge_onto_global(global, obj);
+        r->config = merged ? parse(merged, inner, sizeof inner) : NULL;
+        free_shallow(merged);
         if (!r->config) {
             snprintf(err, err_len, "_rules_[%zu]: %s", index, inner[0] ? inner : "invalid");
             return false;
@@ -129,7 +161,7 @@ bool px_ruleset_parse(px_ruleset *rs, const char *text, size_t len, px_config_pa
             goto bad;
         }
         for (size_t r = 0; r < nrules; r++) {
-            if (!parse_rule(&rs->rules[r], rules->items[r], parse, r, err, err_len)) {
+            if (!parse_rule(&rs->rules[r], rules->items[r], root, parse, r, err, err_len)) {
                 free_rule(&rs->rules[r], free_config);
                 goto bad;
             }

@@ -47,7 +47,9 @@ typedef struct {
 /* Parses a plugin configuration. Empty text or "{}" → global config parsed
  * from {}. Keys besides _rules_ (and _plugin_id_) → global config; if that
  * fails while rules exist, the global config is just absent. A rule without
- * any match key fails the whole configuration. Returns false with err. */
+ * any match key fails the whole configuration. A rule's config is parsed
+ * from the rule's members merged over the global members (rule keys win),
+ * so rules only need the keys they change. Returns false with err. */
 bool px_ruleset_parse(px_ruleset *rs, const char *text, size_t len, px_config_parse_fn parse,
                       px_config_free_fn free_config, char *err, size_t err_len);
 void px_ruleset_free(px_ruleset *rs);

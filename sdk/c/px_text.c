@@ -161,3 +161,48 @@ char *px_host_strip_port(const char *host)
     }
     return px_strndup(host, n);
 }
+
+/* Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+bool px_parse_http_date(const char *s, int64_t *epoch)
+{
+    static const char *months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    size_t n = strlen(s);
+    if (n > 0 && n <= 12 && strspn(s, "0123456789") == n) {
+        *epoch = strtoll(s, NULL, 10);
+        return true;
+    }
+    /* "Sun, 06 Nov 1994 08:49:37 GMT" is exactly 29 bytes */
+    if (n != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' ||
+        s[16] != ' ' || s[19] != ':' || s[22] != ':' || s[25] != ' ' ||
+        strcmp(s + 26, "GMT") != 0)
+        return false;
+    const int digits[] = {5, 6, 12, 13, 14, 15, 17, 18, 20, 21, 23, 24};
+    for (size_t i = 0; i < sizeof digits / sizeof digits[0]; i++)
+        if (!isdigit((unsigned char)s[digits[i]]))
+            return false;
+    int day = (s[5] - '0') * 10 + (s[6] - '0');
+    int month = -1;
+    for (int i = 0; i < 12; i++)
+        if (strncmp(s + 8, months[i], 3) == 0)
+            month = i + 1;
+    int year = atoi(s + 12);
+    int hh = (s[17] - '0') * 10 + (s[18] - '0');
+    int mm = (s[20] - '0') * 10 + (s[21] - '0');
+    int ss = (s[23] - '0') * 10 + (s[24] - '0');
+    if (month < 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60)
+        return false;
+    *epoch = days_from_civil(year, (unsigned)month, (unsigned)day) * 86400 + hh * 3600 +
+             mm * 60 + ss;
+    return true;
+}

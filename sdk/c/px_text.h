@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 bool px_str_ieq(const char *a, const char *b);
 bool px_str_starts_with(const char *s, const char *prefix);
@@ -29,6 +30,9 @@ char *px_cookie_value(const char *cookie_header, const char *name);
 char *px_url_decode(const char *s, size_t n, bool form);
 /* Host without ":port" (IPv6 "[::1]:80" → "[::1]"), malloc'd. */
 char *px_host_strip_port(const char *host);
+/* Parses an HTTP date (IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT") or a
+ * decimal Unix timestamp into seconds since the epoch. */
+bool px_parse_http_date(const char *s, int64_t *epoch);
 /* Copy of s[0..n) with NUL, malloc'd. */
 char *px_strndup(const char *s, size_t n);
 
