@@ -13,7 +13,11 @@
 
 #include "px_imports.h"
 
+#if defined(__wasm__)
 #define PX_EXPORT(name) __attribute__((export_name(#name)))
+#else
+#define PX_EXPORT(name) /* native builds (unit tests) call the functions directly */
+#endif
 
 /* ---- ABI marker and allocator ----------------------------------------------- */
 

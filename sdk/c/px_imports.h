@@ -12,7 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Natively (unit tests with a mock host) these are plain extern functions. */
+#if defined(__wasm__)
 #define PX_IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
+#else
+#define PX_IMPORT(name)
+#endif
 
 PX_IMPORT(proxy_log) uint32_t proxy_log(uint32_t level, const char *msg, size_t len);
 PX_IMPORT(proxy_get_log_level) uint32_t proxy_get_log_level(uint32_t *level);

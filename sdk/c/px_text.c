@@ -73,7 +73,7 @@ bool px_glob_imatch(const char *pattern, const char *s)
     return glob(pattern, s, true);
 }
 
-static int hexval(char c)
+static int pct_hexval(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -90,8 +90,8 @@ char *px_url_decode(const char *s, size_t n, bool form)
         return NULL;
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            o[w++] = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+        if (s[i] == '%' && i + 2 < n && pct_hexval(s[i + 1]) >= 0 && pct_hexval(s[i + 2]) >= 0) {
+            o[w++] = (char)(pct_hexval(s[i + 1]) << 4 | pct_hexval(s[i + 2]));
             i += 2;
         } else if (form && s[i] == '+') {
             o[w++] = ' ';
