@@ -41,6 +41,7 @@ static struct {
     char redis_reply[128];
     char last_log[1100];
     uint32_t next_ctx;
+    int request_has_body; /* next mock_request: end_of_stream = 0 */
 } mock;
 
 static __attribute__((unused)) char *mock_copy_out(const char *data, size_t len, char **ret, size_t *ret_len)
@@ -349,10 +350,24 @@ static __attribute__((unused)) uint32_t mock_request(uint32_t *action, const cha
         px_pairs_add(&mock.req, ":authority", "example.com");
     uint32_t id = mock.next_ctx++;
     proxy_on_context_create(id, MOCK_ROOT);
-    uint32_t a = proxy_on_request_headers(id, (uint32_t)mock.req.count, 1);
+    uint32_t a = proxy_on_request_headers(id, (uint32_t)mock.req.count, !mock.request_has_body);
     if (action)
         *action = a;
     return id;
+}
+
+/* Delivers body (one chunk, then end of stream); returns the last result. */
+static __attribute__((unused)) uint32_t mock_request_body(uint32_t id, const char *body)
+{
+    size_t n = strlen(body), half = n / 2;
+    memcpy(mock.body, body, half);
+    mock.body_len = half;
+    uint32_t a = proxy_on_request_body(id, half, 0);
+    if (a == 0 || mock.reply_status)
+        return a;
+    memcpy(mock.body, body, n); /* buffered: the host shows everything so far */
+    mock.body_len = n;
+    return proxy_on_request_body(id, n, 1);
 }
 
 /* Response headers for stream id; returns the callback result. */
