@@ -63,6 +63,10 @@ static void *config_parse(const px_json *obj, char *err, size_t err_len)
             snprintf(err, err_len, "consumers[%zu] needs name, client_id, client_secret", i);
             goto bad;
         }
+        if (strpbrk(name, "\"\\") || strpbrk(id, "\"\\")) {
+            snprintf(err, err_len, "consumers[%zu]: name and client_id must not contain '\"' or '\\'", i);
+            goto bad;
+        }
         consumer *k = &c->consumers[c->count++];
         k->name = strdup(name);
         k->client_id = strdup(id);
@@ -75,6 +79,10 @@ static void *config_parse(const px_json *obj, char *err, size_t err_len)
     }
     c->signing_key = strdup(key);
     c->issuer = strdup(px_json_get_str(obj, "issuer", "sluice"));
+    if (strpbrk(c->issuer, "\"\\")) {
+        snprintf(err, err_len, "issuer must not contain '\"' or '\\'");
+        goto bad;
+    }
     c->auth_path = strdup(px_json_get_str(obj, "auth_path", "/oauth2/token"));
     c->token_ttl = (int64_t)px_json_get_num(obj, "token_ttl", 7200);
     c->clock_skew = (int64_t)px_json_get_num(obj, "clock_skew_seconds", 60);
