@@ -126,6 +126,26 @@ static px_context *resume_origin(const pending *p)
 
 /* ---- configuration ------------------------------------------------------------ */
 
+struct px_config_set {
+    px_ruleset rules;
+    int refs;
+};
+
+static struct px_config_set *config_ref(struct px_config_set *c)
+{
+    if (c)
+        c->refs++;
+    return c;
+}
+
+static void config_unref(struct px_config_set *c)
+{
+    if (c && --c->refs == 0) {
+        px_ruleset_free(&c->rules);
+        free(c);
+    }
+}
+
 const char *px_config_text(const px_context *root, size_t *len)
 {
     if (len)
@@ -143,10 +163,13 @@ const void *px_config(px_context *ctx)
     if (!ctx)
         return NULL;
     if (ctx->is_root)
-        return ctx->rules.global;
+        return ctx->configs ? ctx->configs->rules.global : NULL;
     if (!ctx->config_selected) {
         ctx->config_selected = true;
-        const px_ruleset *rs = &ctx->root->rules;
+        if (!ctx->root->configs)
+            return NULL;
+        ctx->configs = config_ref(ctx->root->configs);
+        const px_ruleset *rs = &ctx->configs->rules;
         if (rs->count == 0) {
             ctx->config = rs->global;
         } else {
@@ -218,19 +241,19 @@ PX_EXPORT(proxy_on_configure) uint32_t proxy_on_configure(uint32_t root_id, size
         return 0;
     }
     if (px_plugin_def.parse_config) {
-        px_ruleset rs;
+        struct px_config_set *set = calloc(1, sizeof *set);
         char err[256];
-        if (!px_ruleset_parse(&rs, text.data ? text.data : "", text.len,
-                              px_plugin_def.parse_config, px_plugin_def.free_config, err,
-                              sizeof err)) {
-            px_error("%s: bad configuration: %s", plugin_name(), err);
+        if (!set || !px_ruleset_parse(&set->rules, text.data ? text.data : "", text.len,
+                                      px_plugin_def.parse_config, px_plugin_def.free_config,
+                                      err, sizeof err)) {
+            px_error("%s: bad configuration: %s", plugin_name(), set ? err : "out of memory");
+            free(set);
             px_bytes_free(&text);
             return 0;
         }
-        if (root->rules_loaded)
-            px_ruleset_free(&root->rules);
-        root->rules = rs;
-        root->rules_loaded = true;
+        set->refs = 1;
+        config_unref(root->configs);
+        root->configs = set;
     }
     free(root->config_text);
     root->config_text = text.data;
@@ -277,11 +300,9 @@ PX_EXPORT(proxy_on_delete) void proxy_on_delete(uint32_t id)
     if (px_plugin_def.on_delete)
         px_plugin_def.on_delete(ctx);
     unlink_context(ctx);
-    if (ctx->is_root) {
-        if (ctx->rules_loaded)
-            px_ruleset_free(&ctx->rules);
+    config_unref(ctx->configs);
+    if (ctx->is_root)
         free(ctx->config_text);
-    }
     free(ctx);
     current = NULL;
 }

@@ -120,8 +120,10 @@ struct px_context {
 
     /* SDK-private below. */
     bool is_root;
-    px_ruleset rules;          /* root: parsed configuration */
-    bool rules_loaded;         /* root: a configuration was parsed */
+    struct px_config_set *configs; /* root: current parsed configuration;
+                                      stream: the one its config came from
+                                      (reference-counted, so reconfiguring a
+                                      root never frees a config in use) */
     char *config_text;         /* root: raw plugin configuration (NUL-terminated) */
     size_t config_len;
     const void *config;        /* stream: selected config */

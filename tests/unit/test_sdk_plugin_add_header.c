@@ -28,7 +28,21 @@ int main(void)
     check(strcmp(mock_req_header("x-a"), "2") == 0 && strcmp(mock_req_header("x-b"), "new") == 0,
           "route rule overrides request_add and inherits request_set");
     mock_finish(id);
+    id = mock_request(&a, "GET", "/", NULL);
+    check(mock_configure("{\"response_set\":{\"server\":\"v2\"}}"), "reconfigure in place");
+    mock_response(id, "200");
+    check(strcmp(mock_resp_header("server"), "sluice") == 0,
+          "an in-flight stream keeps the config it started with");
+    mock_finish(id);
+    id = mock_request(&a, "GET", "/", NULL);
+    mock_response(id, "200");
+    check(strcmp(mock_resp_header("server"), "v2") == 0, "new streams use the new config");
+    mock_finish(id);
     check(!mock_configure("{\"request_add\":[1]}"), "bad config is refused");
+    id = mock_request(&a, "GET", "/", NULL);
+    mock_response(id, "200");
+    check(strcmp(mock_resp_header("server"), "v2") == 0, "a refused config keeps the previous one");
+    mock_finish(id);
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;
 }
