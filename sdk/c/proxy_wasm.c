@@ -363,6 +363,58 @@ uint32_t proxy_on_response_trailers(uint32_t id, uint32_t num_trailers)
     return px_plugin_def.on_response_trailers(ctx, num_trailers);
 }
 
+/* ---- exports: TCP stream and foreign functions ----------------------------------- */
+
+PX_EXPORT(proxy_on_new_connection) uint32_t proxy_on_new_connection(uint32_t id)
+{
+    px_context *ctx = enter(id);
+    if (!px_plugin_def.on_new_connection || !active(ctx))
+        return 0;
+    return px_plugin_def.on_new_connection(ctx);
+}
+
+PX_EXPORT(proxy_on_downstream_data)
+uint32_t proxy_on_downstream_data(uint32_t id, size_t size, uint32_t end_of_stream)
+{
+    px_context *ctx = enter(id);
+    if (!px_plugin_def.on_downstream_data || !active(ctx))
+        return 0;
+    return px_plugin_def.on_downstream_data(ctx, size, end_of_stream != 0);
+}
+
+PX_EXPORT(proxy_on_upstream_data)
+uint32_t proxy_on_upstream_data(uint32_t id, size_t size, uint32_t end_of_stream)
+{
+    px_context *ctx = enter(id);
+    if (!px_plugin_def.on_upstream_data || !active(ctx))
+        return 0;
+    return px_plugin_def.on_upstream_data(ctx, size, end_of_stream != 0);
+}
+
+PX_EXPORT(proxy_on_downstream_connection_close)
+void proxy_on_downstream_connection_close(uint32_t id, uint32_t peer_type)
+{
+    px_context *ctx = enter(id);
+    if (px_plugin_def.on_downstream_close && active(ctx))
+        px_plugin_def.on_downstream_close(ctx, peer_type);
+}
+
+PX_EXPORT(proxy_on_upstream_connection_close)
+void proxy_on_upstream_connection_close(uint32_t id, uint32_t peer_type)
+{
+    px_context *ctx = enter(id);
+    if (px_plugin_def.on_upstream_close && active(ctx))
+        px_plugin_def.on_upstream_close(ctx, peer_type);
+}
+
+PX_EXPORT(proxy_on_foreign_function)
+void proxy_on_foreign_function(uint32_t id, uint32_t function_id, size_t args_size)
+{
+    px_context *ctx = enter(id);
+    if (ctx && px_plugin_def.on_foreign_function)
+        px_plugin_def.on_foreign_function(ctx, function_id, args_size);
+}
+
 /* ---- exports: async completions ------------------------------------------------- */
 
 PX_EXPORT(proxy_on_http_call_response)

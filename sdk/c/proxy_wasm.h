@@ -161,6 +161,17 @@ typedef struct px_plugin {
     px_data_action (*on_response_body)(px_context *ctx, size_t body_size, bool end_of_stream);
     px_trailers_action (*on_response_trailers)(px_context *ctx, uint32_t num_trailers);
     void (*on_log)(px_context *ctx);
+
+    /* TCP (network filter) callbacks; results 0 = continue, 1 = pause. */
+    uint32_t (*on_new_connection)(px_context *ctx);
+    uint32_t (*on_downstream_data)(px_context *ctx, size_t data_size, bool end_of_stream);
+    uint32_t (*on_upstream_data)(px_context *ctx, size_t data_size, bool end_of_stream);
+    void (*on_downstream_close)(px_context *ctx, uint32_t peer_type);
+    void (*on_upstream_close)(px_context *ctx, uint32_t peer_type);
+
+    /* Host-specific call into the plugin (arguments: buffer 8). */
+    void (*on_foreign_function)(px_context *ctx, uint32_t function_id, size_t args_size);
+
     /* Last call for any context (root or stream): free ctx->data here. */
     void (*on_delete)(px_context *ctx);
 } px_plugin;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# suite.sh (plugins) — static checks of the C proxy-wasm plugins built by
+# suite.sh (sdk_plugins) — static checks of the C proxy-wasm plugins built by
 # `make wasm` / `make plugins` into build/wasm/plugins/<name>.wasm.
 #
 # For every plugins/<name>/ directory: the module exists, passes
@@ -9,7 +9,7 @@
 # but env.proxy_* and wasi_snapshot_preview1.* (no Emscripten helpers);
 # plugins/<name>/README.md exists and has a "Test cases" section.
 # Behaviour is unit-tested natively on a mock host (tests/unit/
-# test_sdk_plugin_*.c). Last line: plugins: N passed, N failed[, N skipped]
+# test_sdk_plugin_*.c). Last line: sdk_plugins: N passed, N failed[, N skipped]
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 BUILD="${BUILD:-build}"
@@ -68,5 +68,5 @@ for dir in plugins/*/; do
     fi
 done
 
-echo "plugins: $passed passed, $failed failed, $skipped skipped"
+echo "sdk_plugins: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
