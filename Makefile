@@ -57,15 +57,22 @@ TEST_WASM    := $(patsubst tests/wasi/%.c,$(WASM_OUT)/tests/%.wasm,$(wildcard te
 # section the trap backtraces need.
 PW_TEST_WASM := $(patsubst tests/proxywasm/guests/%.c,$(WASM_OUT)/tests/proxywasm/%.wasm,$(wildcard tests/proxywasm/guests/*.c)) \
                 $(patsubst tests/proxywasm/guests/%.wat,$(WASM_OUT)/tests/proxywasm/%.wasm,$(wildcard tests/proxywasm/guests/*.wat))
+# proxy-wasm plugins in C (plugins/<name>/<name>.c) on the guest SDK (sdk/c).
+SDK_C_SRC    := $(wildcard sdk/c/*.c)
+SDK_C_HDR    := $(wildcard sdk/c/*.h)
+PLUGIN_NAMES := $(notdir $(wildcard plugins/*))
+PLUGIN_WASM  := $(foreach p,$(PLUGIN_NAMES),$(WASM_OUT)/plugins/$(p).wasm)
+PLUGIN_CFLAGS:= -O2 -mexec-model=reactor -Wall -Wextra -Werror -Isdk/c
 
-.PHONY: all deps deps-check run run-wasm test test-asan test-check bench fuzz clean help wasm
+.PHONY: all deps deps-check run run-wasm test test-asan test-check bench fuzz clean help wasm plugins
 
-all: deps-check $(BUILD)/sluice
+all: deps-check $(BUILD)/sluice $(PLUGIN_WASM)
 
 help:
 	@echo "make            build build/sluice (release)"
 	@echo "make run        run the gateway with examples/gateway.yaml (http://127.0.0.1:8080/)"
 	@echo "make run-wasm   run the bundled example WASI program with sluice"
+	@echo "make plugins    build the C proxy-wasm plugins into build/wasm/plugins/"
 	@echo "make test       build and run every test (ends with 'N passed, N failed')"
 	@echo "make test-asan  the test suite on an ASan+UBSan build (build-asan/)"
 	@echo "make test-check the test suite on the explicit-bounds-check build (build-check/)"
@@ -93,7 +100,7 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(CFLAGS_LAYER) -c $< -o $@
 
-wasm: deps-check $(EXAMPLE_WASM) $(TEST_WASM) $(PW_TEST_WASM)
+wasm: deps-check $(EXAMPLE_WASM) $(TEST_WASM) $(PW_TEST_WASM) $(PLUGIN_WASM)
 
 $(WASM_OUT)/examples/%.wasm: examples/%.c
 	@mkdir -p $(dir $@)
@@ -112,6 +119,13 @@ $(WASM_OUT)/tests/proxywasm/%.wasm: tests/proxywasm/guests/%.c
 $(WASM_OUT)/tests/proxywasm/%.wasm: tests/proxywasm/guests/%.wat
 	@mkdir -p $(dir $@)
 	wat2wasm $< -o $@
+
+.SECONDEXPANSION:
+$(WASM_OUT)/plugins/%.wasm: $$(wildcard plugins/%/*.c plugins/%/*.h) $(SDK_C_SRC) $(SDK_C_HDR)
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(PLUGIN_CFLAGS) $(wildcard plugins/$*/*.c) $(SDK_C_SRC) -o $@
+
+plugins: $(PLUGIN_WASM)
 
 run: all
 	$(BUILD)/sluice gateway -c examples/gateway.yaml

@@ -33,7 +33,7 @@ for src in tests/unit/test_*.c; do
     exe="$out/$name"
     # shellcheck disable=SC2086  # SAN and DEFS are flag lists
     if ! $CC -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Wno-unused-parameter $SAN $DEFS \
-        -Iinclude -Isrc/util -Isrc/vm -Isrc/wasi -Isrc/wagi -Isrc/proxywasm -Isrc/gateway -Isrc/cli \
+        -Iinclude -Isrc/util -Isrc/vm -Isrc/wasi -Isrc/wagi -Isrc/proxywasm -Isrc/gateway -Isrc/cli -Isdk/c \
         "$src" "$lib" -luv -lssl -lcrypto -lpcre2-8 -lyaml -lhiredis -lm -lpthread -o "$exe" >"$exe.build.log" 2>&1; then
         echo "not ok - $name: does not compile or link against $lib"
         grep -E 'error|multiple definition' "$exe.build.log" | head -n 5 | sed 's/^/#   /'
