@@ -919,8 +919,8 @@ bool gw_plugin_request(gw_stream *s)
         if (!vm) {
             if (pw_plugin_failure(slot->plugin, root) == PW_FAIL_OPEN)
                 continue;
-            gw_log("warn", "plugin %s unavailable (fail-closed): %s", pw_plugin_name(slot->plugin),
-                   slot->last_error);
+            /* The failure itself was logged (and counted) when it happened;
+             * the slot retries after its backoff. */
             fail_stream(s, 503, "plugin unavailable");
             return false;
         }

@@ -466,6 +466,15 @@ static int run(const char *config_path, const gw_wagi_toml_opts *toml)
     int rc = 1;
     char err[1024] = "";
     signal(SIGPIPE, SIG_IGN);
+    /* SLUICE_PLUGIN_LOG=trace|debug|info|warn|error|critical: the least
+     * severe plugin log line printed (default info). */
+    const char *pl = getenv("SLUICE_PLUGIN_LOG");
+    if (pl && *pl) {
+        static const char *const names[] = {"trace", "debug", "info", "warn", "error", "critical"};
+        for (int i = 0; i < 6; i++)
+            if (!strcmp(pl, names[i]))
+                pw_set_log(NULL, NULL, (pw_log_level)i);
+    }
     s->config_path = strdup(config_path);
     if (!s->config_path || uv_loop_init(&s->loop) < 0) {
         fprintf(stderr, "sluice: out of memory\n");

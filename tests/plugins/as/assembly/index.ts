@@ -6,8 +6,10 @@
 //   * "x-as-deny: 1" on a request -> local reply 418 "denied by assemblyscript"
 //   * every forwarded request gets "x-as-seen: yes"
 //   * "x-as-callout: 1" pauses the request, calls cluster "as_callout" at /ok
-//     then resumes it with "x-as-callout-status: <status>" (no ternary on
-//     strings there: AssemblyScript 0.14 miscounts references in one and traps)
+//     then resumes it with "x-as-callout-status: <status>"
+//   No `c ? "lit" : str` on strings anywhere: AssemblyScript 0.14 releases
+//   the string once too often there (the root's configuration got freed and
+//   its memory reused, which trapped a later request in the SDK's runtime).
 //   * a counter metric "as_requests" counts requests
 export * from "@solo-io/proxy-runtime/proxy";
 import {
@@ -61,8 +63,9 @@ class CompatStream extends Context {
     return FilterHeadersStatusValues.Continue;
   }
   onResponseHeaders(a: u32, end_of_stream: bool): FilterHeadersStatusValues {
-    const conf = this.root_context.getConfiguration();
-    stream_context.headers.response.add("x-as-hello", conf == "" ? "world" : conf);
+    let conf = this.root_context.getConfiguration();
+    if (conf == "") conf = "world";
+    stream_context.headers.response.add("x-as-hello", conf);
     return FilterHeadersStatusValues.Continue;
   }
 }
