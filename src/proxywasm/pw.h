@@ -105,7 +105,9 @@ typedef enum pw_failure_policy {
  * stream. Request maps carry the pseudo-headers :method :path :authority
  * :scheme first; response maps carry :status. `dirty` is set by any guest
  * mutation so the gateway can keep its zero-copy path when nothing
- * changed. `present` is false for a map that does not exist (no trailers). */
+ * changed. `present` is false for a map that does not exist (no trailers).
+ * Entries are owned by the map: add them with pw_map_add only (one
+ * allocation per entry; .value points into the block that starts at .key). */
 typedef struct pw_map_entry {
     char *key;
     size_t key_len;
@@ -164,7 +166,8 @@ typedef struct pw_plugin_conf {
 
 typedef struct pw_plugin pw_plugin;
 
-/* Copies conf (every string and byte array). Takes a module reference.
+/* Copies conf (every string and byte array). Takes its own module
+ * reference (the caller keeps its own).
  * Returns owned (refcount 1) or NULL with err. */
 pw_plugin *pw_plugin_new(pw_module *m, const pw_plugin_conf *conf, char *err, size_t err_len);
 pw_plugin *pw_plugin_ref(pw_plugin *p);
@@ -231,7 +234,9 @@ const pw_plugin *pw_vm_plugin(const pw_vm *vm);
 uint64_t pw_vm_memory_bytes(const pw_vm *vm);
 
 /* Async completions (the host calls these on the VM's thread). A token
- * unknown to the VM, or a VM that failed meanwhile, is ignored.
+ * unknown to the VM, or a VM that failed meanwhile, is ignored; so is a
+ * completion delivered while a guest call of this VM is running (call these
+ * from the event loop, never from inside a pw_* callback).
  * status 0 = success; otherwise the call failed (the guest sees counts 0
  * and proxy_get_status 11 "reset"). */
 void pw_vm_http_call_done(pw_vm *vm, uint32_t token, int status, const pw_map *headers,
