@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,6 +47,9 @@ typedef struct gw_server {
     gw_admin *admin;
     uv_signal_t sig_hup, sig_term, sig_int;
     uv_fs_poll_t watch;
+    uv_timer_t module_watch; /* plugin module files, once a second */
+    struct module_stamp *stamps; /* of s->gen's file modules */
+    size_t n_stamps;
     uv_async_t worker_exit;
     uv_timer_t drain_timer;
     bool draining;
@@ -247,6 +251,69 @@ static gw_config *load(gw_server *s, uint64_t *hash, bool skip_if_same, bool *sa
     return cfg;
 }
 
+/* ---- plugin module files ---------------------------------------------------
+ * A plugin's .wasm can change while the config file does not: the server
+ * stats every file module of the current generation once a second and
+ * reloads when one changed (size, mtime or inode: an atomic rename counts).
+ * The reload keeps every unchanged plugin and its VMs (gw_plugins_load), so
+ * only the changed plugin is rebuilt. */
+typedef struct module_stamp {
+    char *path;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+} module_stamp;
+
+static void stamp_take(module_stamp *m)
+{
+    struct stat st;
+    if (stat(m->path, &st) < 0) {
+        m->ino = 0;
+        m->size = -1;
+        return;
+    }
+    m->dev = st.st_dev;
+    m->ino = st.st_ino;
+    m->size = st.st_size;
+    m->mtime = st.st_mtim;
+}
+
+static void stamps_free(gw_server *s)
+{
+    for (size_t i = 0; i < s->n_stamps; i++)
+        free(s->stamps[i].path);
+    free(s->stamps);
+    s->stamps = NULL;
+    s->n_stamps = 0;
+}
+
+static void stamps_take(gw_server *s)
+{
+    stamps_free(s);
+    const gw_config *cfg = s->gen->cfg;
+    if (!cfg->n_plugins || !(s->stamps = calloc(cfg->n_plugins, sizeof *s->stamps)))
+        return;
+    for (size_t i = 0; i < cfg->n_plugins; i++) {
+        if (!cfg->plugins[i].module || !(s->stamps[s->n_stamps].path = strdup(cfg->plugins[i].module)))
+            continue;
+        stamp_take(&s->stamps[s->n_stamps++]);
+    }
+}
+
+static bool stamps_changed(gw_server *s)
+{
+    for (size_t i = 0; i < s->n_stamps; i++) {
+        module_stamp now = {.path = s->stamps[i].path};
+        stamp_take(&now);
+        const module_stamp *was = &s->stamps[i];
+        if (now.ino != was->ino || now.dev != was->dev || now.size != was->size ||
+            now.mtime.tv_sec != was->mtime.tv_sec || now.mtime.tv_nsec != was->mtime.tv_nsec)
+            return true;
+    }
+    return false;
+}
+
 /* Returns 0 on success, 1 when unchanged (file watcher), -1 on error. */
 static int reload(gw_server *s, const char *why, bool only_if_changed, char *err, size_t err_len)
 {
@@ -276,6 +343,7 @@ static int reload(gw_server *s, const char *why, bool only_if_changed, char *err
     gw_gen_unref(s->gen);
     s->gen = g;
     gw_stats_config_applied(s->stats, g->cfg->generation, true);
+    stamps_take(s);
     gw_log("info", "reload (%s): generation %llu applied (%zu routes, %zu clusters)", why,
            (unsigned long long)g->cfg->generation, g->cfg->n_routes, g->cfg->n_clusters);
     return 0;
@@ -368,6 +436,7 @@ static void close_main_handles(gw_server *s)
     uv_close((uv_handle_t *)&s->sig_term, NULL);
     uv_close((uv_handle_t *)&s->sig_int, NULL);
     uv_close((uv_handle_t *)&s->watch, NULL);
+    uv_close((uv_handle_t *)&s->module_watch, NULL);
     uv_close((uv_handle_t *)&s->worker_exit, NULL);
     uv_close((uv_handle_t *)&s->drain_timer, NULL);
     if (s->admin) {
@@ -424,6 +493,16 @@ static void on_signal(uv_signal_t *sig, int signum)
         return;
     }
     start_drain(s, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static void on_module_watch(uv_timer_t *t)
+{
+    gw_server *s = t->data;
+    if (s->draining || !stamps_changed(s))
+        return;
+    char err[1024];
+    if (reload(s, "plugin module changed", false, err, sizeof err) < 0)
+        stamps_take(s); /* report a broken module once, not every second */
 }
 
 static void on_file_change(uv_fs_poll_t *h, int status, const uv_stat_t *prev, const uv_stat_t *cur)
@@ -540,6 +619,10 @@ static int run(const char *config_path, const gw_wagi_toml_opts *toml)
     uv_fs_poll_init(&s->loop, &s->watch);
     s->watch.data = s;
     uv_fs_poll_start(&s->watch, on_file_change, s->config_path, 1000);
+    uv_timer_init(&s->loop, &s->module_watch);
+    s->module_watch.data = s;
+    stamps_take(s);
+    uv_timer_start(&s->module_watch, on_module_watch, 1000, 1000);
     uv_async_init(&s->loop, &s->worker_exit, on_worker_exit);
     s->worker_exit.data = s;
     uv_timer_init(&s->loop, &s->drain_timer);
@@ -570,6 +653,7 @@ out_health:
     gw_health_stop(s->health, NULL, NULL);
     uv_run(&s->loop, UV_RUN_DEFAULT);
 out_loop:
+    stamps_free(s);
     if (s->gen)
         gw_gen_unref(s->gen);
     gw_health_free(s->health);
