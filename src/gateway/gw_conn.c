@@ -186,6 +186,8 @@ static void stream_destroy(gw_stream *s)
     ut_buf_free(&s->log_target);
     ut_buf_free(&s->wagi_head);
     ut_buf_free(&s->wagi_body);
+    ut_buf_free(&s->body_in);
+    ut_buf_free(&s->up_body);
     free(s->headers);
     free(s->resp_headers);
     free(s);
@@ -199,6 +201,10 @@ static void stream_free(gw_stream *s)
     gw_wagi_stream_done(s);
     if (s->wagi_body.cap > (1u << 20))
         ut_buf_free(&s->wagi_body); /* keep big bodies out of the cache */
+    if (s->body_in.cap > (1u << 20))
+        ut_buf_free(&s->body_in);
+    if (s->up_body.cap > (1u << 20))
+        ut_buf_free(&s->up_body);
     if (w->n_free_streams < sizeof w->free_streams / sizeof w->free_streams[0] &&
         s->head_out.cap <= 65536 && s->up_head.cap <= 65536) {
         w->free_streams[w->n_free_streams++] = s;
@@ -532,7 +538,12 @@ static gw_stream *stream_new(gw_conn *c)
         size_t headers_cap = s->headers_cap;
         ut_buf head_out = s->head_out, up_head = s->up_head, log_target = s->log_target;
         ut_buf wagi_head = s->wagi_head, wagi_body = s->wagi_body;
+        ut_buf body_in = s->body_in, up_body = s->up_body;
         memset(s, 0, sizeof *s);
+        s->body_in = body_in;
+        s->up_body = up_body;
+        ut_buf_reset(&s->body_in);
+        ut_buf_reset(&s->up_body);
         s->headers = headers;
         s->headers_cap = headers_cap;
         s->resp_headers = resp_headers;

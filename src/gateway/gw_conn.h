@@ -107,6 +107,9 @@ struct gw_stream {
     bool body_taken;         /* body bytes were consumed from c->buf */
     bool req_writing;
     bool sent_continue;
+    bool body_filter;        /* the body goes through plugins (gw_plugin_request_body) */
+    ut_buf body_in;          /* ... decoded payload read this turn */
+    ut_buf up_body;          /* ... framed bytes being written upstream */
 
     /* response, upstream -> client */
     ut_buf head_out;         /* response head for the client */

@@ -823,6 +823,10 @@ static void stream_wake(void *user, pw_stream *ps)
             send_local_reply(s, pw_stream_local_reply(ps));
         return;
     }
+    if (sp->body_held && !st.request_paused && ps == sp->ps[sp->held_at]) {
+        gw_proxy_on_client_data(s); /* the proxy pulls the held body out */
+        return;
+    }
     if (sp->request_paused && !st.request_paused && ps == sp->ps[sp->paused_at]) {
         sp->request_paused = false;
         if (pw_stream_map(ps, PW_MAP_REQUEST_HEADERS)->dirty)
@@ -982,6 +986,87 @@ bool gw_plugin_response_headers(gw_stream *s)
     return true;
 }
 
+bool gw_plugin_filters_request_body(gw_stream *s)
+{
+    gw_stream_plugins *sp = &s->plugins;
+    if (s->req.body == GW_BODY_NONE)
+        return false;
+    for (size_t i = 0; i < sp->n; i++)
+        if (pw_stream_has_body_callback(sp->ps[i], false))
+            return true;
+    return false;
+}
+
+/* What a plugin may keep buffered: the configured body limit, else 16 MiB. */
+static uint64_t body_buffer_limit(const gw_stream *s)
+{
+    uint64_t m = s->gen->cfg->limits.max_body_bytes;
+    return m ? m : (uint64_t)16 << 20;
+}
+
+int gw_plugin_request_body(gw_stream *s, const char *data, size_t len, bool eos, ut_buf *out)
+{
+    gw_stream_plugins *sp = &s->plugins;
+    size_t from = 0;
+    ut_buf *in = &sp->carry;
+    ut_buf_reset(in);
+    if (sp->body_held) {
+        /* resumed: the holding plugin's buffer goes on to the next one */
+        from = sp->held_at;
+        sp->body_held = false;
+        ut_buf *b = pw_stream_body(sp->ps[from], false);
+        ut_buf_append(in, b->data, b->len);
+        ut_buf_reset(b);
+        from++;
+    } else {
+        ut_buf_append(in, data, len);
+    }
+    for (size_t i = from; i < sp->n; i++) {
+        pw_stream *ps = sp->ps[i];
+        if (!pw_stream_has_body_callback(ps, false))
+            continue; /* passes through */
+        ut_buf *b = pw_stream_body(ps, false);
+        ut_buf_append(b, in->data, in->len);
+        ut_buf_reset(in);
+        if (b->oom || in->oom) {
+            fail_stream(s, 503, "out of memory");
+            return 1;
+        }
+        if (b->len > body_buffer_limit(s)) {
+            s->c->keep_alive = false;
+            fail_stream(s, 413, "request body over the plugin buffer limit");
+            return 1;
+        }
+        pw_action a = pw_stream_request_body(ps, eos);
+        switch (a) {
+        case PW_CONTINUE:
+            ut_buf_append(in, b->data, b->len);
+            ut_buf_reset(b);
+            continue;
+        case PW_BUFFER:
+        case PW_PAUSE:
+            /* kept in the plugin's buffer; at the end of the body only the
+             * plugin can move it on (continue_stream -> wake) */
+            if (eos) {
+                sp->body_held = true;
+                sp->held_at = (uint8_t)i;
+                sp->held_eos = true;
+            }
+            return 0;
+        case PW_LOCAL_REPLY:
+            send_local_reply(s, pw_stream_local_reply(ps));
+            return 1;
+        case PW_CLOSE:
+            s->error = "closed by plugin";
+            gw_conn_close(s->c);
+            return 1;
+        }
+    }
+    ut_buf_append(out, in->data, in->len);
+    ut_buf_reset(in);
+    return 0;
+}
+
 void gw_plugin_stream_finish(gw_stream *s)
 {
     gw_stream_plugins *sp = &s->plugins;
@@ -989,5 +1074,6 @@ void gw_plugin_stream_finish(gw_stream *s)
         pw_stream_finish(sp->ps[i]);
     free(sp->req_block);
     free(sp->resp_block);
+    ut_buf_free(&sp->carry);
     memset(sp, 0, sizeof *sp);
 }

@@ -85,6 +85,10 @@ typedef struct gw_stream_plugins {
     bool request_paused;
     bool response_paused;
     bool applied;        /* request rebuilt from a plugin's map */
+    bool body_held;      /* request body: a plugin keeps it until it continues */
+    uint8_t held_at;     /* ... the index of that plugin */
+    bool held_eos;       /* ... and the whole body has arrived */
+    ut_buf carry;        /* request body bytes between two plugins */
     void *req_block;     /* storage for the rebuilt request head */
     void *resp_block;    /* storage for the rebuilt response head */
     struct gw_stream *s;
@@ -96,6 +100,22 @@ typedef struct gw_stream_plugins {
  * when a plugin answered (local reply sent), closed the stream, or paused
  * it (gw_stream_run_action is called when it resumes). */
 bool gw_plugin_request(struct gw_stream *s);
+
+/* True when s's chain has a plugin with a request body callback and the
+ * request has a body: the proxy then passes the body through
+ * gw_plugin_request_body instead of forwarding it untouched (and frames
+ * it chunked upstream, since plugins may change its length). */
+bool gw_plugin_filters_request_body(struct gw_stream *s);
+
+/* Runs the request-body phase on data[0..len) (decoded payload just read;
+ * may be empty when eos). Appends to out what goes upstream now (empty
+ * while a plugin buffers it). Returns 0, or 1 when the stream was answered
+ * or closed by a plugin (the caller stops). sp->body_held says a plugin
+ * keeps the body until it continues the stream (a wake then calls
+ * gw_proxy_on_client_data, and the held bytes come out of
+ * gw_plugin_request_body(s, NULL, 0, held_eos, out)). */
+int gw_plugin_request_body(struct gw_stream *s, const char *data, size_t len, bool eos,
+                           ut_buf *out);
 
 /* The upstream's response head is parsed (s->resp): runs the response-
  * headers phase in reverse order. Returns true to forward the (possibly

@@ -161,8 +161,9 @@ static void build_up_head(gw_stream *s)
     ut_buf_puts(b, req->minor_version == 0 ? "1.0 sluice\r\nX-Request-Id: " : "1.1 sluice\r\nX-Request-Id: ");
     ut_buf_puts(b, s->request_id);
     ut_buf_puts(b, "\r\n");
-    if (req->body == GW_BODY_LENGTH)
-{
+    if (s->body_filter && req->body != GW_BODY_NONE)
+        ut_buf_puts(b, "Transfer-Encoding: chunked\r\n"); /* plugins may change the length */
+    else if (req->body == GW_BODY_LENGTH) {
         ut_buf_puts(b, "Content-Length: ");
         ut_buf_put_u64(b, req->content_length);
         ut_buf_puts(b, "\r\n");
@@ -340,9 +341,127 @@ static void on_req_written(uv_write_t *req, int status)
 
 static void send_continue(gw_stream *s);
 
+/* The request body through the plugins' body callbacks: decoded payload is
+ * copied out of the client buffer, run through the chain, and what the
+ * plugins let through goes upstream chunked (s->up_body keeps it until
+ * the write completes). */
+static void req_pump_filtered(gw_stream *s)
+{
+    gw_conn *c = s->c;
+    for (;;) {
+        if (s->req_writing || s->req_done || !s->up || !s->up->connected)
+            return;
+        ut_buf *in = &s->body_in, *fwd = &s->up_body;
+        ut_buf_reset(in);
+        ut_buf_reset(fwd);
+        bool resume = s->plugins.body_held && !pw_stream_state_of(s->plugins.ps[s->plugins.held_at]).request_paused;
+        if (s->plugins.body_held && !resume) {
+            if (!s->up_head_sent)
+                goto write; /* the head goes up while the plugin holds the body */
+            return;
+        }
+        size_t before = c->pos;
+        while (!resume && !s->req_pipe.dec.done && c->pos < c->len) {
+            const char *d;
+            size_t dl = 0;
+            ssize_t r = gw_http1_body_decode(&s->req_pipe.dec, c->buf + c->pos, c->len - c->pos, &d, &dl);
+            if (r < 0) {
+                s->error = s->req_pipe.dec.error;
+                c->keep_alive = false;
+                fail(s, 400, "malformed chunked request body");
+                return;
+            }
+            c->pos += (size_t)r;
+            ut_buf_append(in, d, dl);
+            if (r == 0 && dl == 0)
+                break;
+        }
+        if (c->pos != before)
+            s->body_taken = true;
+        s->req_pipe.bytes += in->len;
+        uint64_t maxb = c->gen->cfg->limits.max_body_bytes;
+        if (maxb && s->req_pipe.bytes > maxb) {
+            c->keep_alive = false;
+            fail(s, 413, "request body too large");
+            return;
+        }
+        if (in->oom) {
+            fail(s, 503, "out of memory");
+            return;
+        }
+        bool eos = resume ? s->plugins.held_eos : s->req_pipe.dec.done;
+        if (!resume && in->len == 0 && !eos) {
+            if (!s->up_head_sent)
+                goto write;
+            if (s->req.expect_continue && !s->sent_continue)
+                send_continue(s);
+            gw_conn_body_consumed(c); /* need more from the client */
+            return;
+        }
+        ut_buf payload = {0};
+        if (gw_plugin_request_body(s, in->data, in->len, eos, &payload)) {
+            ut_buf_free(&payload);
+            return; /* answered or closed by a plugin */
+        }
+        if (payload.len) {
+            char hex[20];
+            size_t hl = ut_u64_to_text(payload.len, 16, hex);
+            ut_buf_append(fwd, hex, hl);
+            ut_buf_puts(fwd, "\r\n");
+            ut_buf_append(fwd, payload.data, payload.len);
+            ut_buf_puts(fwd, "\r\n");
+        }
+        ut_buf_free(&payload);
+        if (eos && !s->plugins.body_held) {
+            ut_buf_puts(fwd, "0\r\n\r\n");
+            s->req_done = true;
+        }
+        if (fwd->oom) {
+            fail(s, 503, "out of memory");
+            return;
+        }
+        gw_conn_body_consumed(c);
+    write:;
+        uv_buf_t iov[2];
+        unsigned n = 0;
+        if (!s->up_head_sent) {
+            iov[n++] = uv_buf_init(s->up_head.data, (unsigned)s->up_head.len);
+            s->up_head_sent = true;
+        }
+        if (fwd->len)
+            iov[n++] = uv_buf_init(fwd->data, (unsigned)fwd->len);
+        if (!n) {
+            if (s->req_done) {
+                arm_request_timer(s);
+                return;
+            }
+            continue;
+        }
+        s->up->wreq.data = s->up;
+        int r = gw_write_iov((uv_stream_t *)&s->up->tcp, &s->up->wreq, iov, n, on_req_written);
+        if (r < 0) {
+            attempt_failed(s, 502, "upstream write failed", false);
+            return;
+        }
+        if (r == GW_WRITE_PENDING) {
+            s->req_writing = true;
+            gw_conn_read_pause(c);
+            return;
+        }
+        if (s->req_done) {
+            arm_request_timer(s);
+            return;
+        }
+    }
+}
+
 static void req_pump(gw_stream *s)
 {
     gw_conn *c = s->c;
+    if (s->body_filter) {
+        req_pump_filtered(s);
+        return;
+    }
     for (;;) {
         if (s->req_writing || s->req_done || !s->up || !s->up->connected)
             return;
@@ -682,10 +801,13 @@ void gw_proxy_start(gw_stream *s)
         fail(s, 503, "out of memory");
         return;
     }
-    /* The whole request is here: it can be replayed on retry. */
+    /* The whole request is here: it can be replayed on retry (not once
+     * plugins have seen and maybe changed its body). */
     size_t have = c->len - c->pos;
+    s->body_filter = gw_plugin_filters_request_body(s);
     s->replayable = s->req.body == GW_BODY_NONE ||
-                    (s->req.body == GW_BODY_LENGTH && s->req.content_length <= have);
+                    (!s->body_filter && s->req.body == GW_BODY_LENGTH &&
+                     s->req.content_length <= have);
     memset(&s->req_pipe, 0, sizeof s->req_pipe);
     gw_http1_body_init(&s->req_pipe.dec, &s->req, c->gen->cfg->limits.max_header_bytes);
     s->req_pipe.chunked_out = s->req.body == GW_BODY_CHUNKED;

@@ -306,6 +306,11 @@ pw_stream *pw_stream_new(pw_vm *vm, size_t root_index, const pw_stream_host *hos
 pw_map *pw_stream_map(pw_stream *s, pw_map_type type);
 ut_buf *pw_stream_body(pw_stream *s, bool response);
 
+/* True when the plugin exports proxy_on_request_body (response: ..._body):
+ * the gateway then passes the body through pw_stream_request_body chunk by
+ * chunk instead of forwarding it untouched. */
+bool pw_stream_has_body_callback(const pw_stream *s, bool response);
+
 pw_action pw_stream_request_headers(pw_stream *s, bool end_of_stream);
 pw_action pw_stream_request_body(pw_stream *s, bool end_of_stream);
 pw_action pw_stream_request_trailers(pw_stream *s);

@@ -42,6 +42,11 @@ ut_buf *pw_stream_body(pw_stream *s, bool response)
     return &s->body[response];
 }
 
+bool pw_stream_has_body_callback(const pw_stream *s, bool response)
+{
+    return s->vm->plugin->module->has_cb[response ? PW__CB_RESPONSE_BODY : PW__CB_REQUEST_BODY];
+}
+
 pw_stream_state pw_stream_state_of(const pw_stream *s)
 {
     pw_stream_state st = s->st;
