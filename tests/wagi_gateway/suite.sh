@@ -8,7 +8,11 @@
 # keep-alive and concurrency (a counter module answers 1 every time),
 # trap -> 500, endless loop -> 504 within the route timeout and the worker
 # keeps serving, redirects, Status codes, modules.toml with "/..." routes and
-# the built-in /healthz, a reload that swaps the module.
+# the built-in /healthz, a reload that swaps the module; one matcher (most
+# specific wins, the loader's warning logged), _routes sub-routes, init
+# snapshots (init runs once), http_max_concurrency (503 + Retry-After), the
+# compiled-module cache across reloads (/stats counters), the refusal of
+# wasi_experimental_http imports.
 # Last line: "wagi_gateway: N passed, N failed[, N skipped]".
 set -u
 cd "$(dirname "$0")/../.."
