@@ -5,7 +5,11 @@
  * the CGI response back with proper framing.
  *
  * Owns:      the glue between a gw_stream and src/wagi/ (the CGI contract
- *            itself lives there).
+ *            itself lives there); for a route with `wagi: {modules: FILE}`,
+ *            picking the handler, entrypoint, SCRIPT_NAME and
+ *            X_MATCHED_ROUTE from the table with wagi_modules_lookup (the
+ *            one modules.toml matcher; no match: 404), also for local
+ *            redirects.
  * Not here:  CGI variables, running Wasm, parsing CGI output (wagi/),
  *            connections and timeouts (gw_conn.c).
  *
