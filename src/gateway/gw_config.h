@@ -138,6 +138,11 @@ typedef struct gw_route_conf {
     char *redirect_path;
     /* GW_ACTION_WAGI: a CGI-over-WASI handler, fresh instance per request */
     char *wagi_module;     /* .wasm path; relative = to the config file's directory */
+    char *wagi_modules;    /* or: a WAGI modules.toml whose table serves this route
+                              (one matcher: wagi_modules_lookup); exclusive with
+                              wagi_module and the per-module keys below */
+    char *wagi_init;       /* NULL, or an export run once at load and snapshotted */
+    uint32_t wagi_max_concurrency; /* 0 = unlimited; over it 503 + Retry-After */
     char *wagi_entrypoint; /* NULL = "_start" */
     char *wagi_argv;       /* NULL = WAGI's default argv */
     char *wagi_script_name;/* SCRIPT_NAME; NULL = the route's exact path or prefix

@@ -198,22 +198,29 @@ static void dump_action(const gw_route_conf *r, ut_buf *b, bool *f)
     } else if (r->action == GW_ACTION_WAGI) {
         key(b, "wagi", f);
         ut_buf_putc(b, '{');
-        kstr(b, "module", r->wagi_module, &g);
-        kstr(b, "entrypoint", r->wagi_entrypoint ? r->wagi_entrypoint : "_start", &g);
-        kstr(b, "argv", r->wagi_argv, &g);
-        kstr(b, "script_name", r->wagi_script_name, &g);
-        for (int which = 0; which < 2; which++) {
-            const gw_kv *kv = which ? r->wagi_volumes : r->wagi_env;
-            size_t n = which ? r->n_wagi_volumes : r->n_wagi_env;
-            key(b, which ? "volumes" : "env", &g);
-            ut_buf_putc(b, '{');
-            bool h = true;
-            for (size_t i = 0; i < n; i++)
-                kstr(b, kv[i].name, kv[i].value, &h);
-            ut_buf_putc(b, '}');
+        if (r->wagi_modules) {
+            kstr(b, "modules", r->wagi_modules, &g);
+        } else {
+            kstr(b, "module", r->wagi_module, &g);
+            if (r->wagi_init)
+                kstr(b, "init", r->wagi_init, &g);
+            knum(b, "max_concurrency", r->wagi_max_concurrency, &g);
+            kstr(b, "entrypoint", r->wagi_entrypoint ? r->wagi_entrypoint : "_start", &g);
+            kstr(b, "argv", r->wagi_argv, &g);
+            kstr(b, "script_name", r->wagi_script_name, &g);
+            for (int which = 0; which < 2; which++) {
+                const gw_kv *kv = which ? r->wagi_volumes : r->wagi_env;
+                size_t n = which ? r->n_wagi_volumes : r->n_wagi_env;
+                key(b, which ? "volumes" : "env", &g);
+                ut_buf_putc(b, '{');
+                bool h = true;
+                for (size_t i = 0; i < n; i++)
+                    kstr(b, kv[i].name, kv[i].value, &h);
+                ut_buf_putc(b, '}');
+            }
+            knum(b, "timeout_ms", r->wagi_timeout_ms, &g);
+            knum(b, "max_memory_pages", r->wagi_max_memory_pages, &g);
         }
-        knum(b, "timeout_ms", r->wagi_timeout_ms, &g);
-        knum(b, "max_memory_pages", r->wagi_max_memory_pages, &g);
         knum(b, "max_body", r->wagi_max_body_bytes, &g);
     } else {
         key(b, "redirect", f);

@@ -557,11 +557,38 @@ static gw_kv *read_pairs(gwc_reader *r, yaml_node_t *map, const char *key, size_
 
 static void read_wagi(gwc_reader *r, gw_route_conf *rt, yaml_node_t *n)
 {
-    static const char *const keys[] = {"module",  "entrypoint", "argv",       "script_name", "env",
-                                       "volumes", "timeout",    "max_memory", "max_body",    NULL};
+    static const char *const keys[] = {"module",     "modules", "entrypoint",      "argv",
+                                       "script_name", "env",     "volumes",         "timeout",
+                                       "max_memory",  "init",    "max_concurrency", "max_body",
+                                       NULL};
+    /* the keys a modules.toml sets per module itself */
+    static const char *const per_module[] = {"entrypoint", "argv",       "script_name",
+                                             "env",        "volumes",    "timeout",
+                                             "max_memory", "init",       "max_concurrency",
+                                             NULL};
     rt->action = GW_ACTION_WAGI;
     if (!gwc_check_keys(r, n, keys))
         return;
+    rt->wagi_max_body_bytes = 16u << 20;
+    gwc_opt_size(r, n, "max_body", 0, 1ull << 40, &rt->wagi_max_body_bytes);
+    rt->wagi_timeout_ms = 30000;
+    if (gwc_get(r, n, "modules")) {
+        if (gwc_get(r, n, "module")) {
+            gwc_fail(r, n, "give either 'module' (one .wasm) or 'modules' (a modules.toml)");
+            return;
+        }
+        for (size_t i = 0; per_module[i]; i++) {
+            yaml_node_t *k = gwc_get(r, n, per_module[i]);
+            if (k) {
+                gwc_fail(r, k, "with 'modules', '%s' belongs in the modules.toml", per_module[i]);
+                return;
+            }
+        }
+        gwc_opt_string(r, n, "modules", &rt->wagi_modules);
+        if (rt->wagi_modules && !rt->wagi_modules[0])
+            gwc_fail(r, gwc_get(r, n, "modules"), "give the path of a modules.toml");
+        return;
+    }
     yaml_node_t *m = gwc_require(r, n, "module");
     size_t mark = gwc_push_key(r, "module");
     rt->wagi_module = m ? gwc_string(r, m) : NULL;
@@ -571,15 +598,14 @@ static void read_wagi(gwc_reader *r, gw_route_conf *rt, yaml_node_t *n)
     gwc_opt_string(r, n, "entrypoint", &rt->wagi_entrypoint);
     gwc_opt_string(r, n, "argv", &rt->wagi_argv);
     gwc_opt_string(r, n, "script_name", &rt->wagi_script_name);
+    gwc_opt_string(r, n, "init", &rt->wagi_init);
+    gwc_opt_u32(r, n, "max_concurrency", 0, UINT32_MAX, &rt->wagi_max_concurrency);
     rt->wagi_env = read_pairs(r, n, "env", &rt->n_wagi_env);
     rt->wagi_volumes = read_pairs(r, n, "volumes", &rt->n_wagi_volumes);
-    rt->wagi_timeout_ms = 30000;
     gwc_opt_duration(r, n, "timeout", 1, &rt->wagi_timeout_ms);
     uint64_t mem = 0;
     gwc_opt_size(r, n, "max_memory", 65536, 65536ull * 65536ull, &mem);
     rt->wagi_max_memory_pages = (uint32_t)((mem + 65535) / 65536);
-    rt->wagi_max_body_bytes = 16u << 20;
-    gwc_opt_size(r, n, "max_body", 0, 1ull << 40, &rt->wagi_max_body_bytes);
 }
 
 static void read_route(gwc_loader *L, yaml_node_t *n, size_t i, gwc_names *names)

@@ -40,6 +40,7 @@ typedef struct gw_server {
     gw_stats *stats;
     gw_health *health;
     sl_engine *engine; /* for WAGI modules; created on first need */
+    gw_wagi_cache *wagi_cache; /* compiled WAGI handlers kept across reloads */
     const gw_wagi_toml_opts *toml; /* set: config_path is a WAGI modules.toml */
     gw_worker *workers;
     unsigned n_workers;
@@ -110,7 +111,8 @@ static void resolve_path(const gw_server *s, const char *p, char *out, size_t ca
         snprintf(out, cap, "%.*s/%s", (int)(slash - s->config_path), s->config_path, p);
 }
 
-/* Compiles every WAGI route's module (once per generation). */
+/* Gets every WAGI route's handler (or modules.toml table) from the cache:
+ * compiled only when new or changed since the last generation. */
 static int load_wagi(gw_server *s, gw_gen *g, char *err, size_t err_len)
 {
     const gw_config *cfg = g->cfg;
@@ -120,8 +122,22 @@ static int load_wagi(gw_server *s, gw_gen *g, char *err, size_t err_len)
             continue;
         if (!g->wagi && !(g->wagi = calloc(cfg->n_routes, sizeof *g->wagi)))
             goto oom;
+        if (!g->wagi_tables && !(g->wagi_tables = calloc(cfg->n_routes, sizeof *g->wagi_tables)))
+            goto oom;
         if (!s->engine && !(s->engine = sl_engine_new(NULL)))
             goto oom;
+        if (!s->wagi_cache && !(s->wagi_cache = gw_wagi_cache_new(s->engine)))
+            goto oom;
+        if (rt->wagi_modules) {
+            char path[4096], terr[1024] = "";
+            resolve_path(s, rt->wagi_modules, path, sizeof path);
+            g->wagi_tables[i] = gw_wagi_table_load(path, s->wagi_cache, terr, sizeof terr);
+            if (!g->wagi_tables[i]) {
+                snprintf(err, err_len, "route %.200s: %.800s", rt->name, terr);
+                return -1;
+            }
+            continue;
+        }
         char module[4096];
         resolve_path(s, rt->wagi_module, module, sizeof module);
         size_t nv = rt->n_wagi_volumes;
@@ -151,9 +167,11 @@ static int load_wagi(gw_server *s, gw_gen *g, char *err, size_t err_len)
             .n_volumes = nv,
             .timeout_ms = rt->wagi_timeout_ms,
             .max_memory_pages = rt->wagi_max_memory_pages,
+            .max_concurrency = rt->wagi_max_concurrency,
+            .init = rt->wagi_init,
         };
-        char herr[512] = "";
-        g->wagi[i] = wagi_handler_new(s->engine, &hc, herr, sizeof herr);
+        char herr[768] = "";
+        g->wagi[i] = gw_wagi_cache_get(s->wagi_cache, &hc, herr, sizeof herr);
         free(env);
         free(vol);
         free(hosts);
@@ -199,23 +217,28 @@ static gw_gen *make_gen(gw_server *s, gw_config *cfg, char *err, size_t err_len)
             return NULL;
         }
     }
+    if (s->wagi_cache)
+        gw_wagi_cache_begin(s->wagi_cache);
     if (load_wagi(s, g, err, err_len) < 0) {
         gw_gen_unref(g);
+        if (s->wagi_cache)
+            gw_wagi_cache_abort(s->wagi_cache);
         return NULL;
     }
     if (cfg->n_plugins) {
-        if (!s->engine && !(s->engine = sl_engine_new(NULL))) {
+        if (!s->engine && !(s->engine = sl_engine_new(NULL)))
             snprintf(err, err_len, "out of memory");
-            gw_gen_unref(g);
-            return NULL;
-        }
         const gw_gen *prev = s->gen;
-        if (gw_plugins_load(&g->plugins, cfg, prev ? &prev->plugins : NULL, prev ? prev->cfg : NULL,
-                            s->engine, err, err_len) < 0) {
+        if (!s->engine || gw_plugins_load(&g->plugins, cfg, prev ? &prev->plugins : NULL,
+                                          prev ? prev->cfg : NULL, s->engine, err, err_len) < 0) {
             gw_gen_unref(g);
+            if (s->wagi_cache)
+                gw_wagi_cache_abort(s->wagi_cache);
             return NULL;
         }
     }
+    if (s->wagi_cache)
+        gw_wagi_cache_commit(s->wagi_cache); /* the caller applies g from here on */
     for (size_t i = 0; i < cfg->n_routes; i++)
         cfg->routes[i].stat_slot = gw_stats_route_slot(s->stats, cfg->routes[i].name);
     for (size_t i = 0; i < cfg->n_clusters; i++)
@@ -239,7 +262,7 @@ static gw_config *load(gw_server *s, uint64_t *hash, bool skip_if_same, bool *sa
     }
     if (s->toml) {
         size_t ylen = 0;
-        char *yaml = gw_wagi_toml_to_yaml(text, len, s->config_path, s->toml, &ylen, err, err_len);
+        char *yaml = gw_wagi_toml_to_yaml(s->config_path, s->toml, &ylen, err, err_len);
         free(text);
         if (!yaml)
             return NULL;
@@ -381,6 +404,18 @@ static void on_admin(void *user, gw_str method, gw_str path, gw_admin_response *
         gw_stats_render_prometheus(s->stats, &resp->body);
         pw_stats_write_prometheus(&resp->body);   /* plugin VMs: traps, recoveries, CPU */
         pw_metrics_write_prometheus(&resp->body); /* metrics plugins defined */
+        if (s->wagi_cache)
+            ut_buf_printf(&resp->body,
+                          "# HELP sluice_wagi_module_compiles_total WAGI modules compiled (new or "
+                          "changed; unchanged ones are reused across reloads).\n"
+                          "# TYPE sluice_wagi_module_compiles_total counter\n"
+                          "sluice_wagi_module_compiles_total %llu\n"
+                          "# HELP sluice_wagi_module_cache_hits_total WAGI modules reused from "
+                          "the previous generation at a reload.\n"
+                          "# TYPE sluice_wagi_module_cache_hits_total counter\n"
+                          "sluice_wagi_module_cache_hits_total %llu\n",
+                          (unsigned long long)gw_wagi_cache_compiles(s->wagi_cache),
+                          (unsigned long long)gw_wagi_cache_hits(s->wagi_cache));
         gw_stats_process p;
         gw_stats_process_get(s->stats, &p);
         if (!p.last_reload_success && p.last_reload_error[0]) {
@@ -658,6 +693,7 @@ out_loop:
         gw_gen_unref(s->gen);
     gw_health_free(s->health);
     gw_stats_free(s->stats);
+    gw_wagi_cache_free(s->wagi_cache);
     if (s->engine)
         sl_engine_free(s->engine);
     uv_loop_close(&s->loop);

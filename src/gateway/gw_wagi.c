@@ -5,7 +5,11 @@
  * the CGI response back with proper framing.
  *
  * Owns:      the glue between a gw_stream and src/wagi/ (the CGI contract
- *            itself lives there).
+ *            itself lives there); for a route with `wagi: {modules: FILE}`,
+ *            picking the handler, entrypoint, SCRIPT_NAME and
+ *            X_MATCHED_ROUTE from the table with wagi_modules_lookup (the
+ *            one modules.toml matcher; no match: 404), also for local
+ *            redirects.
  * Not here:  CGI variables, running Wasm, parsing CGI output (wagi/),
  *            connections and timeouts (gw_conn.c).
  *
@@ -19,6 +23,7 @@
 #include <string.h>
 
 #include "gw_conn.h"
+#include "gw_wagi_toml.h"
 #include "wagi.h"
 
 #define MAX_LOCAL_REDIRECTS 5
@@ -69,12 +74,43 @@ static void respond(gw_stream *s, wagi_response *r)
     gw_stream_head_send(s, r->body, r->body_len, false);
 }
 
+/* With a modules.toml table: the handler, entrypoint, X_MATCHED_ROUTE and
+ * SCRIPT_NAME for target (wagi_modules_lookup, the one matcher). NULL when
+ * no route matches. */
+static const wagi_handler *pick(const gw_wagi_table *t, wagi_request *rq)
+{
+    const char *q = memchr(rq->target, '?', rq->target_len);
+    size_t plen = q ? (size_t)(q - rq->target) : rq->target_len;
+    wagi_match m;
+    if (!wagi_modules_lookup(&t->mods, rq->target, plen, &m))
+        return NULL;
+    rq->script_name = rq->target;
+    rq->script_name_len = m.script_name_len;
+    rq->matched_route = m.route;
+    rq->entrypoint = m.sub ? m.entrypoint : NULL;
+    return t->h[m.module];
+}
+
+/* A local redirect to a path no table route matches. */
+static void no_route(wagi_response *r)
+{
+    static const char body[] = "Not Found\n";
+    ut_buf_reset(&r->headers);
+    ut_buf_puts(&r->headers, "Content-Type: text/plain; charset=utf-8\r\n");
+    r->status = 404;
+    r->body = (const uint8_t *)body;
+    r->body_len = sizeof body - 1;
+    r->error = "local redirect to a path no WAGI route matches";
+}
+
 static void run(gw_stream *s)
 {
     gw_conn *c = s->c;
     const gw_route_conf *rt = s->route;
-    const wagi_handler *h = s->gen->wagi ? s->gen->wagi[rt - s->gen->cfg->routes] : NULL;
-    if (!h) {
+    size_t ri = (size_t)(rt - s->gen->cfg->routes);
+    const gw_wagi_table *table = s->gen->wagi_tables ? s->gen->wagi_tables[ri] : NULL;
+    const wagi_handler *h = s->gen->wagi ? s->gen->wagi[ri] : NULL;
+    if (!h && !table) {
         gw_stream_respond_error(s, 503, "WAGI handler not loaded");
         return;
     }
@@ -121,6 +157,11 @@ static void run(gw_stream *s)
         .body = (const uint8_t *)s->wagi_body.data,
         .body_len = s->wagi_body.len,
     };
+    if (table && !(h = pick(table, &rq))) {
+        free(hdrs);
+        gw_stream_respond_error(s, 404, "no WAGI route matches");
+        return;
+    }
     wagi_response *r = calloc(1, sizeof *r);
     if (!r) {
         free(hdrs);
@@ -140,7 +181,11 @@ static void run(gw_stream *s)
         rq.target_len = strlen(target);
         rq.body = NULL;
         rq.body_len = 0;
-        wagi_handler_run(h, &rq, r);
+        const wagi_handler *to = table ? pick(table, &rq) : h;
+        if (to)
+            wagi_handler_run(to, &rq, r);
+        else
+            no_route(r);
         free(target);
     }
     free(hdrs);

@@ -1,19 +1,21 @@
 /*
- * gw_wagi_toml.c — `sluice wagi -c modules.toml`: turns a WAGI modules.toml
- * into the gateway's own config (YAML text), so WAGI deployments run on
- * the same data plane, with the same reload, drain, stats and limits.
+ * gw_wagi_toml.c — a WAGI modules.toml on the gateway's data plane.
  *
- * Owns:      the mapping of WAGI's route table onto gateway routes:
- *            the built-in /healthz first, then modules in file order
- *            (first match wins, as in WAGI); "P/..." becomes one route
- *            matching P and P/anything (an anchored regex), with
- *            SCRIPT_NAME = P.
+ * Owns:      `sluice wagi -c modules.toml` as a gateway config (listeners,
+ *            admin, WAGI's built-in /healthz first, then one catch-all
+ *            route whose wagi action is the modules.toml), and loading a
+ *            modules.toml into a gw_wagi_table: the loader's warnings are
+ *            logged here, handlers come from the compiled-module cache,
+ *            _routes sub-routes are added. Requests are matched against
+ *            the table by wagi_modules_lookup (gw_wagi.c) — the one
+ *            matcher, most specific route wins — not by gateway routes.
  * Not here:  reading modules.toml (src/wagi/wagi_modules.c), running the
- *            modules (src/wagi/wagi_handler.c).
+ *            modules (src/wagi/wagi_handler.c), the cache
+ *            (gw_wagi_cache.c).
  *
  * The YAML is generated with every string as a JSON string literal (valid
- * YAML double-quoted scalars), so no value from the TOML can change the
- * structure of the generated document.
+ * YAML double-quoted scalars), so no value can change the structure of
+ * the generated document.
  */
 #include "gw_wagi_toml.h"
 
@@ -21,44 +23,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wagi_modules.h"
+#include "gw_worker.h" /* gw_log */
 
 static void str(ut_buf *b, const char *s)
 {
     ut_buf_json_str(b, s ? s : "", s ? strlen(s) : 0);
 }
 
-/* PCRE2 for "P" or "P/anything": P quoted literally. */
-static bool prefix_regex(ut_buf *b, const char *p, size_t len)
+char *gw_wagi_toml_to_yaml(const char *source, const gw_wagi_toml_opts *o, size_t *out_len,
+                           char *err, size_t err_len)
 {
-    ut_buf out = {0};
-    ut_buf_puts(&out, "\\Q");
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] == '\\' && i + 1 < len && p[i + 1] == 'E') {
-            ut_buf_free(&out);
-            return false; /* cannot quote "\E" inside \Q...\E */
-        }
-        ut_buf_putc(&out, p[i]);
-    }
-    ut_buf_puts(&out, "\\E(/.*)?");
-    str(b, out.data);
-    ut_buf_free(&out);
-    return true;
-}
-
-char *gw_wagi_toml_to_yaml(const char *toml, size_t len, const char *source,
-                           const gw_wagi_toml_opts *o, size_t *out_len, char *err, size_t err_len)
-{
-    char dir[4096] = ".";
-    const char *slash = strrchr(source, '/');
-    if (slash)
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - source), source);
-    wagi_modules mods = {0};
-    if (wagi_modules_load_string(toml, len, source, dir, &mods, err, err_len) < 0)
-        return NULL;
-
     ut_buf b = {0};
-    ut_buf_puts(&b, "# generated from ");
+    ut_buf_puts(&b, "# generated for ");
     ut_buf_puts(&b, source);
     ut_buf_puts(&b, "\nlisteners:\n  - address: ");
     str(&b, o->listen ? o->listen : "127.0.0.1:3000");
@@ -68,57 +44,11 @@ char *gw_wagi_toml_to_yaml(const char *toml, size_t len, const char *source,
                   o->access_log ? "true" : "false");
     /* WAGI's built-in health check comes first and cannot be overridden. */
     ut_buf_puts(&b, "  - name: \"_healthz\"\n    match: { path: { exact: \"/healthz\" } }\n"
-                    "    direct: { status: 200, body: \"OK\" }\n");
-    for (size_t i = 0; i < mods.n; i++) {
-        const wagi_module_spec *m = &mods.items[i];
-        const char *route = m->route;
-        size_t rl = strlen(route);
-        bool prefix = rl >= 4 && !strcmp(route + rl - 4, "/...");
-        ut_buf_printf(&b, "  - name: \"module%zu\"\n    match: { path: { ", i);
-        if (prefix) {
-            ut_buf_puts(&b, "regex: ");
-            if (!prefix_regex(&b, route, rl - 4)) {
-                snprintf(err, err_len, "%s: module[%zu].route: cannot contain \"\\E\"", source, i);
-                goto fail;
-            }
-        } else {
-            ut_buf_puts(&b, "exact: ");
-            str(&b, route);
-        }
-        ut_buf_puts(&b, " } }\n    wagi:\n      module: ");
-        str(&b, m->module);
-        ut_buf_puts(&b, "\n      script_name: ");
-        ut_buf_json_str(&b, route, prefix ? rl - 4 : rl);
-        if (m->entrypoint) {
-            ut_buf_puts(&b, "\n      entrypoint: ");
-            str(&b, m->entrypoint);
-        }
-        if (m->argv) {
-            ut_buf_puts(&b, "\n      argv: ");
-            str(&b, m->argv);
-        }
-        if (m->timeout_ms)
-            ut_buf_printf(&b, "\n      timeout: %ums", m->timeout_ms);
-        if (m->max_memory_pages)
-            ut_buf_printf(&b, "\n      max_memory: %llu",
-                          (unsigned long long)m->max_memory_pages * 65536ull);
-        for (int which = 0; which < 2; which++) {
-            const wagi_kv *kv = which ? m->volumes : m->env;
-            size_t n = which ? m->n_volumes : m->n_env;
-            if (!n)
-                continue;
-            ut_buf_puts(&b, which ? "\n      volumes: {" : "\n      env: {");
-            for (size_t j = 0; j < n; j++) {
-                ut_buf_puts(&b, j ? ", " : " ");
-                str(&b, kv[j].name);
-                ut_buf_puts(&b, ": ");
-                str(&b, kv[j].value);
-            }
-            ut_buf_puts(&b, " }");
-        }
-        ut_buf_putc(&b, '\n');
-    }
-    wagi_modules_free(&mods);
+                    "    direct: { status: 200, body: \"OK\" }\n"
+                    "  - name: \"wagi\"\n    match: { path: { prefix: \"/\" } }\n"
+                    "    wagi: { modules: ");
+    str(&b, source);
+    ut_buf_puts(&b, " }\n");
     if (b.oom) {
         snprintf(err, err_len, "out of memory");
         ut_buf_free(&b);
@@ -126,8 +56,89 @@ char *gw_wagi_toml_to_yaml(const char *toml, size_t len, const char *source,
     }
     *out_len = b.len;
     return b.data;
+}
+
+void gw_wagi_table_free(gw_wagi_table *t)
+{
+    if (!t)
+        return;
+    if (t->h)
+        for (size_t i = 0; i < t->mods.n; i++)
+            wagi_handler_free(t->h[i]);
+    free(t->h);
+    wagi_modules_free(&t->mods);
+    free(t);
+}
+
+gw_wagi_table *gw_wagi_table_load(const char *path, gw_wagi_cache *cache, char *err,
+                                  size_t err_len)
+{
+    gw_wagi_table *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    if (wagi_modules_load_file(path, &t->mods, err, err_len) < 0) {
+        free(t);
+        return NULL;
+    }
+    for (size_t i = 0; i < t->mods.n_warnings; i++)
+        gw_log("warn", "%s", t->mods.warnings[i]);
+    if (!(t->h = calloc(t->mods.n, sizeof *t->h))) {
+        snprintf(err, err_len, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < t->mods.n; i++) {
+        const wagi_module_spec *m = &t->mods.items[i];
+        wagi_kv *vol = calloc(m->n_volumes + 1, sizeof *vol);
+        if (!vol) {
+            snprintf(err, err_len, "out of memory");
+            goto fail;
+        }
+        for (size_t j = 0; j < m->n_volumes; j++)
+            vol[j] = (wagi_kv){m->volumes[j].name, m->volumes[j].value};
+        wagi_handler_conf hc = {
+            .route = m->route,
+            .module_path = m->module,
+            .entrypoint = m->entrypoint,
+            .argv = m->argv,
+            .env = m->env,
+            .n_env = m->n_env,
+            .volumes = vol,
+            .n_volumes = m->n_volumes,
+            .timeout_ms = m->timeout_ms,
+            .max_memory_pages = m->max_memory_pages,
+            .max_concurrency = m->http_max_concurrency,
+            .init = m->init,
+        };
+        char herr[768] = "";
+        t->h[i] = gw_wagi_cache_get(cache, &hc, herr, sizeof herr);
+        free(vol);
+        if (!t->h[i]) {
+            snprintf(err, err_len, "%s: module[%zu] (route %s): %s", path, i, m->route, herr);
+            goto fail;
+        }
+        const char *out;
+        size_t out_len;
+        int rc = gw_wagi_cache_routes(cache, t->h[i], &out, &out_len, herr, sizeof herr);
+        if (rc > 0)
+            rc = wagi_modules_add_subroutes(&t->mods, i, out, out_len, herr, sizeof herr);
+        if (rc < 0) {
+            snprintf(err, err_len, "%s: module[%zu] (route %s): %s", path, i, m->route, herr);
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < t->mods.n_subs; i++) {
+        const wagi_subroute *s = &t->mods.subs[i];
+        char herr[512] = "";
+        if (wagi_handler_check_entrypoint(t->h[s->module], s->entrypoint, herr, sizeof herr) < 0) {
+            snprintf(err, err_len, "%s: module[%zu] (route %s): _routes line %zu (%s): %s", path,
+                     s->module, t->mods.items[s->module].route, s->seq, s->route, herr);
+            goto fail;
+        }
+    }
+    return t;
 fail:
-    wagi_modules_free(&mods);
-    ut_buf_free(&b);
+    gw_wagi_table_free(t);
     return NULL;
 }

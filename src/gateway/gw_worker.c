@@ -8,6 +8,7 @@
  *            (gw_server.c).
  */
 #include "gw_worker.h"
+#include "gw_wagi_toml.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -49,6 +50,11 @@ void gw_gen_unref(gw_gen *g)
             if (g->wagi[i])
                 wagi_handler_free(g->wagi[i]);
         free(g->wagi);
+    }
+    if (g->wagi_tables) {
+        for (size_t i = 0; i < g->cfg->n_routes; i++)
+            gw_wagi_table_free(g->wagi_tables[i]);
+        free(g->wagi_tables);
     }
     gw_config_unref(g->cfg);
     free(g);

@@ -41,6 +41,7 @@ typedef struct gw_gen {
     gw_config *cfg;
     gw_tls_ctx **tls; /* per listener, NULL for plain HTTP */
     struct wagi_handler **wagi; /* per route, NULL unless a WAGI route */
+    struct gw_wagi_table **wagi_tables; /* per route, NULL unless `wagi: {modules}` */
     gw_gen_plugins plugins;     /* compiled proxy-wasm plugins */
 } gw_gen;
 

@@ -51,6 +51,18 @@ typedef struct wagi_handler_conf {
     uint32_t timeout_ms;       /* 0 = 30000; overrun -> 504, instance interrupted */
     uint32_t max_memory_pages; /* 0 = engine default */
     size_t max_output_bytes;   /* stdout cap; 0 = 64 MiB; over -> 500 */
+    uint32_t max_concurrency;  /* 0 = unlimited; else at most this many runs of
+                                  this handler at once (all threads); one more
+                                  gets 503 with Retry-After: 1 */
+    const char *init;          /* NULL, or an export (no params, no results) run
+                                  once at load in a fresh instance; the state it
+                                  leaves (memory, mutable globals) is snapshotted
+                                  and every request starts from it (Wizer-style;
+                                  e.g. "wizer.initialize") */
+    const uint8_t *module_bytes; /* non-NULL: compile these bytes (borrowed,
+                                    only during wagi_handler_new) instead of
+                                    reading module_path (still used in messages) */
+    size_t module_len;
     wagi_log_fn log;
     void *log_user;
 } wagi_handler_conf;
@@ -62,7 +74,25 @@ typedef struct wagi_handler wagi_handler;
  * message in err on failure. The engine must outlive the handler. */
 wagi_handler *wagi_handler_new(sl_engine *engine, const wagi_handler_conf *conf, char *err,
                                size_t err_len);
+/* Handlers are reference counted (atomically): wagi_handler_new returns
+ * one reference, wagi_handler_ref adds one, wagi_handler_free drops one and
+ * frees the handler with the last. */
+wagi_handler *wagi_handler_ref(wagi_handler *h);
 void wagi_handler_free(wagi_handler *h);
+
+/* 0 when the module exports a function `name` that takes no parameters
+ * and returns nothing (usable as an entrypoint), else -1 with err set. */
+int wagi_handler_check_entrypoint(const wagi_handler *h, const char *name, char *err,
+                                  size_t err_len);
+
+/* WAGI's _routes convention: when the module exports "_routes", runs it
+ * once in a fresh instance (no args, no environment, no stdin, no volumes;
+ * stderr logged) under min(timeout, 10 s), capturing at most 64 KiB of
+ * stdout. Returns 1 with the output in *out (owned, NUL-terminated,
+ * *out_len bytes), 0 when there is no such export, -1 with err set when it
+ * traps, exits non-zero, overruns or prints too much. */
+int wagi_handler_routes(const wagi_handler *h, char **out, size_t *out_len, char *err,
+                        size_t err_len);
 
 typedef struct wagi_header {
     const char *name;
@@ -88,6 +118,10 @@ typedef struct wagi_request {
     size_t n_headers;
     const uint8_t *body;
     size_t body_len;
+    const char *entrypoint;    /* NULL = the handler's; else an export checked
+                                  with wagi_handler_check_entrypoint (a _routes
+                                  sub-route) */
+    const char *matched_route; /* X_MATCHED_ROUTE; NULL = the handler's route */
 } wagi_request;
 
 typedef struct wagi_response {
@@ -115,6 +149,7 @@ typedef struct wagi_response {
  *                                    (headers ended and, if the module sent
  *                                    Content-Length, the body has that length)
  *   memory limit (growth refused) -> 500
+ *   max_concurrency runs already  -> 503 + "Retry-After: 1", not run
  *   no Content-Type/Location/Status, bad Status, a bad header name or value,
  *   output over max_output_bytes  -> 500 (bad Status value: 502)
  * Returns 0, or -1 only when out of memory (resp then holds a 500). */

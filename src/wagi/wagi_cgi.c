@@ -130,7 +130,7 @@ static bool compile_argv(wagi_handler *h)
 
 /* The variables every request gets unchanged, as one block of
  * "NAME=VALUE\0" strings copied per request with one memcpy: the constant
- * CGI ones, X_MATCHED_ROUTE when a route is configured, and the configured
+ * CGI ones and the configured
  * variables no request header can override (all but HTTP_*). */
 static bool build_const(wagi_handler *h)
 {
@@ -144,13 +144,6 @@ static bool build_const(wagi_handler *h)
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         h->const_off[h->n_const++] = b.len;
         ut_buf_append(&b, fixed[i], strlen(fixed[i]) + 1);
-    }
-    if (h->route_len) {
-        h->const_off[h->n_const++] = b.len;
-        ut_buf_puts(&b, "X_MATCHED_ROUTE=");
-        bool vis = is_visible(h->route, h->route_len);
-        ut_buf_append(&b, vis ? h->route : CORRUPT, vis ? h->route_len : sizeof CORRUPT - 1);
-        ut_buf_putc(&b, '\0');
     }
     for (size_t i = 0; i < h->n_env; i++) {
         if (h->env[i].http)
@@ -590,7 +583,9 @@ bool wagi__cgi_build(const wagi_handler *h, const wagi_request *req, wagi__cgi *
          VAR(c, "SCRIPT_NAME=", sn, sn_len) && VAR(c, "SERVER_NAME=", sname, sname_len) &&
          VAR(c, "SERVER_PORT=", sport, sport_len) &&
          VAR_S(c, "SERVER_PROTOCOL=", req->server_protocol ? req->server_protocol : "HTTP/1.1") &&
-         (h->route_len || VAR(c, "X_MATCHED_ROUTE=", sn, sn_len)) &&
+         (req->matched_route ? VAR_S(c, "X_MATCHED_ROUTE=", req->matched_route)
+          : h->route_len     ? VAR(c, "X_MATCHED_ROUTE=", h->route, h->route_len)
+                             : VAR(c, "X_MATCHED_ROUTE=", sn, sn_len)) &&
          VAR(c, "X_RAW_PATH_INFO=", pi, pi_len);
     if (!ok || !start_str(c))
         return false;

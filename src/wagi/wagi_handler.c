@@ -77,6 +77,14 @@ static bool check_imports_exports(const wagi_handler *h, char *err, size_t err_l
         const char *mod, *name;
         sl_externkind kind;
         sl_module_import(h->module, i, &mod, &name, &kind);
+        if (!strncmp(mod, "wasi_experimental_http", 22)) {
+            snprintf(err, err_len,
+                     "%s imports %s.%s: outbound HTTP from WAGI modules "
+                     "(wasi_experimental_http) is not implemented in sluice; allowed_hosts "
+                     "is accepted but not acted on",
+                     h->module_path, mod, name);
+            return false;
+        }
         if (kind != SL_EXTERN_FUNC ||
             (strcmp(mod, "wasi_snapshot_preview1") && strcmp(mod, "wasi_unstable"))) {
             snprintf(err, err_len,
@@ -114,6 +122,22 @@ static int discard(void *user, const uint8_t *p, size_t n)
     return 0;
 }
 
+static bool entry_ok(const wagi_handler *h, sl_instance *inst, const char *name, char *err,
+                     size_t err_len)
+{
+    sl_func *f = sl_instance_func(inst, name);
+    if (!f) {
+        snprintf(err, err_len, "%s has no exported function \"%s\"", h->module_path, name);
+        return false;
+    }
+    if (sl_func_param_count(f) || sl_func_result_count(f)) {
+        snprintf(err, err_len, "%s: the entrypoint \"%s\" must take no parameters and "
+                               "return nothing", h->module_path, name);
+        return false;
+    }
+    return true;
+}
+
 /* Instantiates once (no preopens, stdio discarded) so an unknown WASI name,
  * a wrong import type, an initial memory over the limit or an entrypoint
  * that takes parameters or returns results fail at load, not per request.
@@ -138,12 +162,7 @@ static bool trial_instance(const wagi_handler *h, char *err, size_t err_len)
                  sl_err_str(e), d.msg[0] || trap ? ": " : "",
                  trap ? sl_trap_message(trap) : d.msg);
     } else {
-        sl_func *f = sl_instance_func(inst, h->entrypoint);
-        if (!f || sl_func_param_count(f) || sl_func_result_count(f))
-            snprintf(err, err_len, "%s: the entrypoint \"%s\" must take no parameters and "
-                                   "return nothing", h->module_path, h->entrypoint);
-        else
-            ok = true;
+        ok = entry_ok(h, inst, h->entrypoint, err, err_len);
     }
     sl_trap_free(trap);
     sl_instance_free(inst);
@@ -190,6 +209,8 @@ static bool prepare_volumes(wagi_handler *h, const wagi_handler_conf *conf, char
     return true;
 }
 
+static bool run_init(wagi_handler *h, const char *name, char *err, size_t err_len);
+
 wagi_handler *wagi_handler_new(sl_engine *engine, const wagi_handler_conf *conf, char *err,
                                size_t err_len)
 {
@@ -219,16 +240,21 @@ wagi_handler *wagi_handler_new(sl_engine *engine, const wagi_handler_conf *conf,
     h->max_output_bytes = conf->max_output_bytes ? conf->max_output_bytes : DEFAULT_MAX_OUTPUT;
     h->log = conf->log;
     h->log_user = conf->log_user;
+    h->max_concurrency = conf->max_concurrency;
+    atomic_init(&h->refs, 1);
+    atomic_init(&h->running, 0);
+    h->running_p = &h->running;
     if (!wagi__cgi_prepare(h, conf, err, err_len) || !prepare_volumes(h, conf, err, err_len))
         goto fail;
 
-    uint8_t *bytes;
-    size_t len;
-    if (!read_file(conf->module_path, &bytes, &len, err, err_len))
+    uint8_t *bytes = (uint8_t *)conf->module_bytes;
+    size_t len = conf->module_len;
+    if (!bytes && !read_file(conf->module_path, &bytes, &len, err, err_len))
         goto fail;
     sl_diag d = {0};
     sl_err e = sl_module_new(engine, bytes, len, &h->module, &d);
-    free(bytes);
+    if (bytes != conf->module_bytes)
+        free(bytes);
     if (e) {
         h->module = NULL;
         snprintf(err, err_len, "%s: %s: %s", conf->module_path, sl_err_str(e), d.msg);
@@ -241,6 +267,8 @@ wagi_handler *wagi_handler_new(sl_engine *engine, const wagi_handler_conf *conf,
         snprintf(err, err_len, "cannot create the WASI linker");
         goto fail;
     }
+    if (conf->init && !run_init(h, conf->init, err, err_len))
+        goto fail;
     if (!trial_instance(h, err, err_len))
         goto fail;
     return h;
@@ -249,12 +277,20 @@ fail:
     return NULL;
 }
 
+wagi_handler *wagi_handler_ref(wagi_handler *h)
+{
+    if (h)
+        atomic_fetch_add_explicit(&h->refs, 1, memory_order_relaxed);
+    return h;
+}
+
 void wagi_handler_free(wagi_handler *h)
 {
-    if (!h)
+    if (!h || atomic_fetch_sub_explicit(&h->refs, 1, memory_order_acq_rel) != 1)
         return;
     sl_linker_free(h->linker);
-    sl_module_free(h->module);
+    sl_module_free(h->module); /* the snapshot first: it shares orig's code */
+    sl_module_free(h->orig_module);
     wagi__cgi_unprepare(h);
     for (int i = 0; i < h->n_pre; i++) {
         free(h->pre_host[i]);
@@ -273,6 +309,7 @@ void wagi_handler_free(wagi_handler *h)
 typedef struct run_state {
     const wagi_handler *h;
     wagi_response *resp;
+    size_t cap; /* stdout limit */
     sl_instance *inst;
     bool overflow, oom;
     size_t line_len;
@@ -285,7 +322,7 @@ static int out_sink(void *user, const uint8_t *p, size_t n)
     ut_buf *out = &s->resp->out;
     if (s->overflow || s->oom)
         return -1;
-    if (n > s->h->max_output_bytes - out->len) {
+    if (n > s->cap - out->len) {
         /* the response is lost: stop the guest at its next call or loop */
         s->overflow = true;
         if (s->inst)
@@ -384,12 +421,32 @@ static void outcome(run_state *s, bool fired, const sl_trap *trap)
     }
 }
 
+static int run_one(const wagi_handler *h, const wagi_request *req, wagi_response *resp);
+
 int wagi_handler_run(const wagi_handler *h, const wagi_request *req, wagi_response *resp)
 {
     if (!h || !req) {
         wagi__fail(resp, 500, "wagi_handler_run: no handler or no request", NULL);
         return 0;
     }
+    if (h->max_concurrency) {
+        unsigned now = atomic_fetch_add_explicit(h->running_p, 1, memory_order_acq_rel);
+        if (now >= h->max_concurrency) {
+            atomic_fetch_sub_explicit(h->running_p, 1, memory_order_acq_rel);
+            wagi__fail(resp, 503, "over http_max_concurrency", "%u running, limit %u", now,
+                       h->max_concurrency);
+            ut_buf_puts(&resp->headers, "Retry-After: 1\r\n");
+            return 0;
+        }
+    }
+    int rc = run_one(h, req, resp);
+    if (h->max_concurrency)
+        atomic_fetch_sub_explicit(h->running_p, 1, memory_order_acq_rel);
+    return rc;
+}
+
+static int run_one(const wagi_handler *h, const wagi_request *req, wagi_response *resp)
+{
     wagi__cgi cgi;
     if (!wagi__cgi_build(h, req, &cgi)) {
         wagi__cgi_free(&cgi);
@@ -399,6 +456,7 @@ int wagi_handler_run(const wagi_handler *h, const wagi_request *req, wagi_respon
     run_state st, *s = &st;
     s->h = h;
     s->resp = resp;
+    s->cap = h->max_output_bytes;
     s->inst = NULL;
     s->overflow = s->oom = false;
     s->line_len = 0;
@@ -446,7 +504,8 @@ int wagi_handler_run(const wagi_handler *h, const wagi_request *req, wagi_respon
         s->inst = inst;
         sl_deadline dl;
         int werr = sl_deadline_register(&dl, inst);
-        sl_func *f = sl_instance_func(inst, h->entrypoint); /* checked at load */
+        /* checked at load (the handler's) or by wagi_handler_check_entrypoint */
+        sl_func *f = sl_instance_func(inst, req->entrypoint ? req->entrypoint : h->entrypoint);
         if (werr) {
             trap = sl_trap_new(SL_TRAP_HOST, "cannot start the deadline thread");
         } else {
@@ -467,4 +526,189 @@ int wagi_handler_run(const wagi_handler *h, const wagi_request *req, wagi_respon
     wasi_ctx_free(ctx);
 out:
     return rc;
+}
+
+/* ---- load-time calls: init (snapshot) and _routes ------------------------------ */
+
+#define ROUTES_MAX_OUTPUT ((size_t)64 << 10)
+#define ROUTES_MAX_NS (10ull * 1000000000ull)
+
+/* Runs export `name` once in a fresh instance of h->module: no argv, no
+ * environment, empty stdin, no volumes; stdout into resp->out (at most
+ * cap), stderr logged; under a deadline of timeout_ns. With keep, the
+ * instance (and its context, *keep_ctx) survive for the caller. Returns
+ * false with err set. */
+static bool call_once(const wagi_handler *h, const char *name, const char *what, size_t cap,
+                      uint64_t timeout_ns, wagi_response *resp, sl_instance **keep,
+                      wasi_ctx **keep_ctx, char *err, size_t err_len)
+{
+    run_state st = {.h = h, .resp = resp, .cap = cap};
+    wasi_config wc = {.stdin_from_buf = true, .stdout_sink = out_sink, .stderr_sink = err_sink,
+                      .sink_user = &st};
+    wasi_ctx *ctx = wasi_ctx_new(&wc);
+    if (!ctx) {
+        snprintf(err, err_len, "out of memory");
+        return false;
+    }
+    sl_instance_config ic = {.limits = {.max_memory_pages = h->max_memory_pages},
+                             .user_data = ctx};
+    sl_instance *inst = NULL;
+    sl_trap *trap = NULL;
+    sl_diag d = {0};
+    bool ok = false;
+    sl_err e = sl_instantiate(h->linker, h->module, &ic, &inst, &d, &trap);
+    if (e) {
+        snprintf(err, err_len, "%s cannot be instantiated for %s: %s%s%s", h->module_path, what,
+                 sl_err_str(e), d.msg[0] || trap ? ": " : "",
+                 trap ? sl_trap_message(trap) : d.msg);
+        goto out;
+    }
+    if (!entry_ok(h, inst, name, err, err_len))
+        goto out;
+    st.inst = inst;
+    sl_deadline dl;
+    if (sl_deadline_register(&dl, inst)) {
+        snprintf(err, err_len, "%s: cannot start the deadline thread", h->module_path);
+        goto out;
+    }
+    sl_deadline_arm(&dl, sl_clock_ns() + timeout_ns);
+    trap = sl_func_call(sl_instance_func(inst, name), NULL, NULL);
+    bool fired = sl_deadline_disarm(&dl);
+    sl_deadline_unregister(&dl);
+    sl_trap_kind kind = trap ? sl_trap_kind_of(trap) : SL_TRAP_NONE;
+    if (st.overflow || st.oom)
+        snprintf(err, err_len, "%s: %s printed more than %zu bytes", h->module_path, what, cap);
+    else if (kind == SL_TRAP_INTERRUPTED && fired)
+        snprintf(err, err_len, "%s: %s ran longer than %llu ms", h->module_path, what,
+                 (unsigned long long)(timeout_ns / 1000000u));
+    else if (kind == SL_TRAP_EXIT && sl_trap_exit_code(trap))
+        snprintf(err, err_len, "%s: %s exited with status %d", h->module_path, what,
+                 sl_trap_exit_code(trap));
+    else if (kind != SL_TRAP_NONE && kind != SL_TRAP_EXIT)
+        snprintf(err, err_len, "%s: %s trapped: %s", h->module_path, what, sl_trap_message(trap));
+    else
+        ok = true;
+out:
+    if (st.line_len)
+        log_line(&st, st.line, st.line_len);
+    sl_trap_free(trap);
+    if (ok && keep) {
+        *keep = inst;
+        *keep_ctx = ctx;
+        return true;
+    }
+    sl_instance_free(inst);
+    wasi_ctx_free(ctx);
+    return ok;
+}
+
+/* Wizer-style: run the init export once, then every request instantiates
+ * a snapshot of the state it left. */
+static bool run_init(wagi_handler *h, const char *name, char *err, size_t err_len)
+{
+    wagi_response r = {0};
+    sl_instance *inst = NULL;
+    wasi_ctx *ctx = NULL;
+    char what[96];
+    snprintf(what, sizeof what, "the init export \"%.60s\"", name);
+    bool ok = call_once(h, name, what, h->max_output_bytes, h->timeout_ns, &r, &inst, &ctx, err,
+                        err_len);
+    wagi_response_free(&r);
+    if (!ok)
+        return false;
+    sl_module *snap = NULL;
+    sl_diag d = {0};
+    sl_err e = sl_module_snapshot(inst, &snap, &d);
+    sl_instance_free(inst);
+    wasi_ctx_free(ctx);
+    if (e) {
+        snprintf(err, err_len, "%s: cannot snapshot the state after %s: %s", h->module_path, what,
+                 d.msg[0] ? d.msg : sl_err_str(e));
+        return false;
+    }
+    h->orig_module = h->module;
+    h->module = snap;
+    return true;
+}
+
+int wagi_handler_check_entrypoint(const wagi_handler *h, const char *name, char *err,
+                                  size_t err_len)
+{
+    char dummy[8];
+    if (!err || !err_len)
+        err = dummy, err_len = sizeof dummy;
+    if (!h || !name || !*name) {
+        snprintf(err, err_len, "no entrypoint name");
+        return -1;
+    }
+    for (size_t i = 0; i < sl_module_export_count(h->module); i++) {
+        const char *en;
+        sl_externkind kind;
+        sl_module_export(h->module, i, &en, &kind);
+        if (strcmp(en, name))
+            continue;
+        if (kind != SL_EXTERN_FUNC) {
+            snprintf(err, err_len, "%s: the export \"%s\" is not a function", h->module_path,
+                     name);
+            return -1;
+        }
+        /* the signature needs an instance to ask; one trial is cheap at load */
+        wasi_config wc = {.stdin_from_buf = true, .stdout_sink = discard,
+                          .stderr_sink = discard};
+        wasi_ctx *ctx = wasi_ctx_new(&wc);
+        sl_instance_config ic = {.limits = {.max_memory_pages = h->max_memory_pages},
+                                 .user_data = ctx};
+        sl_instance *inst = NULL;
+        sl_trap *trap = NULL;
+        sl_diag d = {0};
+        bool ok = ctx && sl_instantiate(h->linker, h->module, &ic, &inst, &d, &trap) == SL_OK &&
+                  entry_ok(h, inst, name, err, err_len);
+        if (!ctx)
+            snprintf(err, err_len, "out of memory");
+        else if (!inst)
+            snprintf(err, err_len, "%s cannot be instantiated", h->module_path);
+        sl_trap_free(trap);
+        sl_instance_free(inst);
+        wasi_ctx_free(ctx);
+        return ok ? 0 : -1;
+    }
+    snprintf(err, err_len, "%s has no exported function \"%s\"", h->module_path, name);
+    return -1;
+}
+
+int wagi_handler_routes(const wagi_handler *h, char **out, size_t *out_len, char *err,
+                        size_t err_len)
+{
+    char dummy[8];
+    if (!err || !err_len)
+        err = dummy, err_len = sizeof dummy;
+    *out = NULL;
+    *out_len = 0;
+    bool has = false;
+    for (size_t i = 0; i < sl_module_export_count(h->module) && !has; i++) {
+        const char *en;
+        sl_externkind kind;
+        sl_module_export(h->module, i, &en, &kind);
+        has = kind == SL_EXTERN_FUNC && !strcmp(en, "_routes");
+    }
+    if (!has)
+        return 0;
+    wagi_response r = {0};
+    uint64_t t = h->timeout_ns < ROUTES_MAX_NS ? h->timeout_ns : ROUTES_MAX_NS;
+    bool ok = call_once(h, "_routes", "the _routes export", ROUTES_MAX_OUTPUT, t, &r, NULL, NULL,
+                        err, err_len);
+    if (ok) {
+        *out = malloc(r.out.len + 1);
+        if (!*out) {
+            snprintf(err, err_len, "out of memory");
+            ok = false;
+        } else {
+            if (r.out.len)
+                memcpy(*out, r.out.data, r.out.len);
+            (*out)[r.out.len] = '\0';
+            *out_len = r.out.len;
+        }
+    }
+    wagi_response_free(&r);
+    return ok ? 1 : -1;
 }

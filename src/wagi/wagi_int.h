@@ -14,6 +14,7 @@
 #ifndef SLUICE_WAGI_INT_H
 #define SLUICE_WAGI_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,8 +42,14 @@ typedef struct wagi__envvar {
 } wagi__envvar;
 
 struct wagi_handler {
-    sl_module *module;
+    atomic_uint refs;
+    sl_module *module;      /* what requests instantiate: the snapshot with init */
+    sl_module *orig_module; /* with init: the compiled module (freed after the
+                               snapshot, which shares its code) */
     sl_linker *linker;
+    uint32_t max_concurrency; /* 0 = unlimited */
+    atomic_uint running;      /* runs in progress (with max_concurrency) */
+    atomic_uint *running_p;   /* = &running, usable through a const handler */
     char *route; /* "" when the config had none: X_MATCHED_ROUTE = SCRIPT_NAME */
     size_t route_len;
     char *entrypoint;

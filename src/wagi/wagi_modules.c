@@ -498,6 +498,7 @@ typedef enum key_id {
     K_HTTP_MAX_CONCURRENCY,
     K_TIMEOUT,
     K_MAX_MEMORY,
+    K_INIT,
     K_BINDLE_SERVER, /* WAGI keys accepted with a warning from here on */
     K_REPOSITORY,
     K_COUNT,
@@ -505,8 +506,8 @@ typedef enum key_id {
 
 static const char *const key_names[K_COUNT] = {
     "route", "module", "sha256", "entrypoint", "argv", "environment", "volumes",
-    "allowed_hosts", "http_max_concurrency", "timeout", "max_memory", "bindle_server",
-    "repository",
+    "allowed_hosts", "http_max_concurrency", "timeout", "max_memory", "init",
+    "bindle_server", "repository",
 };
 
 /* Levenshtein distance, capped (for "did you mean"). */
@@ -680,6 +681,7 @@ static void free_spec(wagi_module_spec *s)
     free(s->sha256);
     free(s->entrypoint);
     free(s->argv);
+    free(s->init);
     for (size_t i = 0; i < s->n_env; i++) {
         free((char *)s->env[i].name);
         free((char *)s->env[i].value);
@@ -786,9 +788,9 @@ static bool read_module(loader *L, const ut_toml *t, wagi_module_spec *s)
             break;
         case K_HTTP_MAX_CONCURRENCY:
             ok = want_u32(L, v, &s->http_max_concurrency);
-            if (ok)
-                warn_pos(L, vl, vc, "stored, but outbound HTTP (wasi_experimental_http) is not "
-                                    "available to modules yet");
+            break;
+        case K_INIT:
+            ok = (str = want_string(L, v, false)) != NULL && (s->init = sdup(L, str)) != NULL;
             break;
         case K_TIMEOUT:
             ok = want_timeout(L, v, &s->timeout_ms);
@@ -831,6 +833,44 @@ static bool read_module(loader *L, const ut_toml *t, wagi_module_spec *s)
 }
 
 /* ---- loading ------------------------------------------------------------------------------------ */
+
+/* Route a covers every path route b matches (a is "P/..." and b is P, under
+ * P/, or a prefix route inside P). */
+static bool route_covers(const char *a, const char *b)
+{
+    size_t al = strlen(a), bl = strlen(b);
+    if (!route_is_prefix(a, al))
+        return false;
+    size_t pl = al - 4;
+    size_t bfix = route_is_prefix(b, bl) ? bl - 4 : bl; /* b's fixed part */
+    return bfix >= pl && memcmp(a, b, pl) == 0 && (bfix == pl || b[pl] == '/');
+}
+
+/* WAGI 0.8.1 takes the first match in file order; sluice the most specific.
+ * Where that differs (an earlier route covers a later one), say so: the
+ * file means something else under WAGI. */
+static void shadow_warnings(loader *L, const ut_toml *mods)
+{
+    for (size_t j = 1; j < L->mods.n && !L->failed; j++) {
+        for (size_t i = 0; i < j; i++) {
+            const wagi_module_spec *a = &L->mods.items[i], *b = &L->mods.items[j];
+            if (!route_covers(a->route, b->route))
+                continue;
+            const ut_toml *t = ut_toml_at(mods, j);
+            const ut_toml *v = ut_toml_get(t, "route");
+            size_t line = b->line, col = 1;
+            if (v)
+                ut_toml_pos(v, &line, &col);
+            snprintf(L->path, sizeof L->path, "module[%zu].route", j);
+            warn_pos(L, line, col, "\"%.60s\" comes after \"%.60s\" (module[%zu]), which "
+                                   "covers it: WAGI 0.8.1 (first match in file order) would "
+                                   "never run this module; sluice runs the most specific route",
+                     b->route, a->route, i);
+            break;
+        }
+    }
+    L->path[0] = '\0';
+}
 
 int wagi_modules_load_string(const char *toml, size_t len, const char *source, const char *base_dir,
                              wagi_modules *out, char *err, size_t err_len)
@@ -890,6 +930,8 @@ int wagi_modules_load_string(const char *toml, size_t len, const char *source, c
         if (!ok)
             break;
     }
+    if (!L.failed)
+        shadow_warnings(&L, mods);
     ut_toml_free(root);
     if (L.failed) {
         wagi_modules_free(&L.mods);
@@ -978,44 +1020,200 @@ void wagi_modules_free(wagi_modules *m)
     for (size_t i = 0; i < m->n_warnings; i++)
         free(m->warnings[i]);
     free(m->warnings);
+    for (size_t i = 0; i < m->n_subs; i++) {
+        free(m->subs[i].route);
+        free(m->subs[i].entrypoint);
+    }
+    free(m->subs);
     memset(m, 0, sizeof *m);
 }
 
 /* ---- matching -------------------------------------------------------------------------------------- */
 
-int wagi_modules_match(const wagi_modules *m, const char *path, size_t path_len,
-                       size_t *script_name_len)
+/* How well route r matches path[0..len): -1 no match; else a rank where
+ * higher is more specific (exact above every prefix, longer prefixes above
+ * shorter), and *sn the SCRIPT_NAME length. */
+static long long route_rank(const char *r, const char *path, size_t path_len, size_t *sn)
+{
+    size_t rl = strlen(r);
+    if (!route_is_prefix(r, rl)) {
+        if (rl != path_len || memcmp(r, path, rl) != 0)
+            return -1;
+        *sn = path_len;
+        return (long long)1 << 40;
+    }
+    size_t pl = rl - 4;
+    if (path_len < pl || memcmp(r, path, pl) != 0 || (path_len != pl && path[pl] != '/'))
+        return -1;
+    *sn = pl;
+    return (long long)pl;
+}
+
+bool wagi_modules_lookup(const wagi_modules *m, const char *path, size_t path_len,
+                         wagi_match *out)
 {
     if (!m || (!path && path_len))
-        return -1;
+        return false;
     if (!path)
         path = "";
     const char *q = path_len ? memchr(path, '?', path_len) : NULL;
     if (q)
         path_len = (size_t)(q - path);
-    int best = -1;
-    size_t best_len = 0;
+    /* rank, then sub-route over module route, then the later _routes line */
+    long long best = -1;
+    size_t best_seq = 0, sn = 0;
+    wagi_match found = {0};
     for (size_t i = 0; i < m->n; i++) {
         const char *r = m->items[i].route;
-        if (!r)
-            continue;
-        size_t rl = strlen(r);
-        if (!route_is_prefix(r, rl)) {
-            if (rl == path_len && memcmp(r, path, rl) == 0) {
-                if (script_name_len)
-                    *script_name_len = path_len;
-                return (int)i; /* exact: nothing is more specific */
-            }
-            continue;
-        }
-        size_t pl = rl - 4;
-        if (path_len >= pl && memcmp(r, path, pl) == 0 && (path_len == pl || path[pl] == '/') &&
-            (best < 0 || pl > best_len)) {
-            best = (int)i;
-            best_len = pl;
+        long long k = r ? route_rank(r, path, path_len, &sn) : -1;
+        if (k > best) {
+            best = k;
+            best_seq = 0;
+            found = (wagi_match){i, r, m->items[i].entrypoint ? m->items[i].entrypoint : "_start",
+                                 sn, NULL};
         }
     }
-    if (best >= 0 && script_name_len)
-        *script_name_len = best_len;
-    return best;
+    for (size_t i = 0; i < m->n_subs; i++) {
+        const wagi_subroute *s = &m->subs[i];
+        long long k = route_rank(s->route, path, path_len, &sn);
+        if (k >= 0 && (k > best || (k == best && s->seq > best_seq))) {
+            best = k;
+            best_seq = s->seq;
+            found = (wagi_match){s->module, s->route, s->entrypoint, sn, s};
+        }
+    }
+    if (best < 0)
+        return false;
+    *out = found;
+    return true;
+}
+
+int wagi_modules_match(const wagi_modules *m, const char *path, size_t path_len,
+                       size_t *script_name_len)
+{
+    wagi_match f;
+    if (!wagi_modules_lookup(m, path, path_len, &f))
+        return -1;
+    if (script_name_len)
+        *script_name_len = f.script_name_len;
+    return (int)f.module;
+}
+
+/* ---- _routes ---------------------------------------------------------------------------------------- */
+
+/* A route's own checks (as want_route): starts with '/', no SP/CTL/?/#,
+ * "..." only as the final "/...". NULL when fine, else why. */
+static const char *route_problem(const char *r, size_t rl)
+{
+    if (!rl || r[0] != '/')
+        return "does not start with '/'";
+    for (size_t i = 0; i < rl; i++) {
+        unsigned char c = (unsigned char)r[i];
+        if (c <= 0x20 || c == 0x7f || c == '?' || c == '#')
+            return "holds a space, a control character, '?' or '#'";
+    }
+    const char *dots = strstr(r, "...");
+    if (dots && !(route_is_prefix(r, rl) && dots == r + rl - 3))
+        return "has '...' other than as a final \"/...\"";
+    return NULL;
+}
+
+int wagi_modules_add_subroutes(wagi_modules *m, size_t module, const char *text, size_t len,
+                               char *err, size_t err_len)
+{
+    char dummy[8];
+    if (!err || !err_len)
+        err = dummy, err_len = sizeof dummy;
+    err[0] = '\0';
+    if (!m || module >= m->n || (!text && len)) {
+        snprintf(err, err_len, "bad arguments");
+        return -1;
+    }
+    const wagi_module_spec *parent = &m->items[module];
+    size_t prl = strlen(parent->route);
+    size_t base_len = route_is_prefix(parent->route, prl) ? prl - 4 : prl;
+    while (base_len && parent->route[base_len - 1] == '/')
+        base_len--;
+    size_t n0 = m->n_subs, added = 0, line = 0;
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        line++;
+        const char *f[3];
+        size_t fl[3];
+        int nf = 0;
+        for (const char *c = p; c < le;) {
+            while (c < le && (*c == ' ' || *c == '\t' || *c == '\r'))
+                c++;
+            if (c == le)
+                break;
+            const char *st = c;
+            while (c < le && *c != ' ' && *c != '\t' && *c != '\r')
+                c++;
+            if (nf < 3) {
+                f[nf] = st;
+                fl[nf] = (size_t)(c - st);
+            }
+            nf++;
+        }
+        p = nl ? nl + 1 : end;
+        if (nf == 0)
+            continue;
+        if (nf != 2) {
+            snprintf(err, err_len, "_routes line %zu: expected \"SUBPATH ENTRYPOINT\", got %d "
+                                   "field%s", line, nf, nf == 1 ? "" : "s");
+            goto fail;
+        }
+        const char *sp = f[0];
+        size_t sl = fl[0];
+        while (sl && sp[0] == '/')
+            sp++, sl--;
+        size_t rl = base_len + 1 + sl;
+        char *route = malloc(rl + 1);
+        char *ep = strndup(f[1], fl[1]);
+        wagi_subroute *ns = realloc(m->subs, (m->n_subs + 1) * sizeof *ns);
+        if (ns)
+            m->subs = ns;
+        if (!route || !ep || !ns || memchr(f[1], '\0', fl[1])) {
+            free(route);
+            free(ep);
+            snprintf(err, err_len, route && ep && ns ? "_routes line %zu: NUL in the entrypoint"
+                                                     : "out of memory", line);
+            goto fail;
+        }
+        memcpy(route, parent->route, base_len);
+        route[base_len] = '/';
+        memcpy(route + base_len + 1, sp, sl);
+        route[rl] = '\0';
+        const char *why = memchr(route, '\0', rl) ? "holds a NUL" : route_problem(route, rl);
+        for (size_t i = 0; !why && i < m->n; i++)
+            if (i != module && !strcmp(m->items[i].route, route))
+                why = "is already the route of another module";
+        for (size_t i = 0; !why && i < n0; i++)
+            if (m->subs[i].module != module && !strcmp(m->subs[i].route, route))
+                why = "is already a sub-route of another module";
+        if (why) {
+            snprintf(err, err_len, "_routes line %zu: the route \"%.80s\" %s", line, route, why);
+            free(route);
+            free(ep);
+            goto fail;
+        }
+        m->subs[m->n_subs++] = (wagi_subroute){route, ep, module, line};
+        added++;
+    }
+    if (!added) {
+        snprintf(err, err_len, "_routes printed no routes (WAGI requires at least one line "
+                               "\"SUBPATH ENTRYPOINT\")");
+        return -1;
+    }
+    m->items[module].has_subroutes = true;
+    return 0;
+fail:
+    while (m->n_subs > n0) {
+        m->n_subs--;
+        free(m->subs[m->n_subs].route);
+        free(m->subs[m->n_subs].entrypoint);
+    }
+    return -1;
 }

@@ -9,17 +9,22 @@
  *            against the TOML file's directory, checking that they exist,
  *            verifying an optional sha256 of the module file, and matching a
  *            request path to a route (most specific wins).
- * Not here:  compiling modules and running them (wagi.h), the _routes
- *            sub-route export (the caller compiles the module, sets
- *            has_subroutes and adds what _routes prints), HTTP framing,
+ *            The same matcher serves `sluice wagi` and any gateway route
+ *            that mounts a modules.toml (gw_wagi_toml.c): there is one.
+ *            _routes sub-routes: the caller runs the export (wagi.h,
+ *            wagi_handler_routes) and hands its output to
+ *            wagi_modules_add_subroutes, which parses, joins and checks it.
+ * Not here:  compiling modules and running them (wagi.h), HTTP framing,
  *            WAGI's bindle and OCI sources.
  * Errors:    one message, "FILE:LINE:COL: module[2].route: problem" (the
  *            position of the offending value or key; "FILE:LINE:COL:
  *            problem" for TOML syntax errors, "FILE: problem" for I/O).
  * Warnings:  keys WAGI defines that sluice accepts but does not act on
- *            (bindle_server, repository, allowed_hosts,
- *            http_max_concurrency) load fine and leave one line each in
- *            wagi_modules.warnings, in the same format, for the caller to log.
+ *            (bindle_server, repository, allowed_hosts), and a route that
+ *            WAGI 0.8.1 (first match in file order) would never reach
+ *            because an earlier route covers it, load fine and leave one
+ *            line each in wagi_modules.warnings, in the same format, for
+ *            the caller to log.
  */
 #ifndef SLUICE_WAGI_MODULES_H
 #define SLUICE_WAGI_MODULES_H
@@ -45,21 +50,37 @@ typedef struct wagi_module_spec {
     size_t n_volumes;
     char **allowed_hosts; /* stored; outbound HTTP is not implemented yet */
     size_t n_allowed_hosts;
-    uint32_t http_max_concurrency; /* 0 = unlimited */
+    uint32_t http_max_concurrency; /* 0 = unlimited; else at most this many
+                                      requests run this module at once (per
+                                      process; over it: 503 + Retry-After) */
     uint32_t timeout_ms;           /* 0 = not set (handler default); `timeout =
                                       "5s"` or an integer of ms (extension) */
     uint32_t max_memory_pages;     /* 0 = not set (engine default); `max_memory =
                                       "64MiB"` (bytes, rounded up to 64 KiB
                                       pages) or an integer of pages (extension) */
-    bool has_subroutes;            /* the module exports _routes: set by the caller */
+    char *init;                    /* NULL, or an export run once at load whose
+                                      effect is snapshotted (`init =
+                                      "wizer.initialize"`, extension) */
+    bool has_subroutes;            /* wagi_modules_add_subroutes added some */
     size_t line;                   /* where its [[module]] table starts, for messages */
 } wagi_module_spec;
+
+/* A route a module's _routes export printed ("/sub entrypoint"). */
+typedef struct wagi_subroute {
+    char *route;      /* the full pattern: the parent's fixed part joined with
+                         the printed one ("/x/..." + "/hi" = "/x/hi") */
+    char *entrypoint; /* the export to run */
+    size_t module;    /* index into items */
+    size_t seq;       /* 1-based line number in the _routes output */
+} wagi_subroute;
 
 typedef struct wagi_modules {
     wagi_module_spec *items; /* in file order */
     size_t n;
     char **warnings; /* "FILE:LINE:COL: module[0].bindle_server: ignored (...)" */
     size_t n_warnings;
+    wagi_subroute *subs; /* added by wagi_modules_add_subroutes */
+    size_t n_subs;
 } wagi_modules;
 
 /* Reads and checks the file at path (at most 16 MiB). Relative module and
@@ -93,5 +114,33 @@ void wagi_modules_free(wagi_modules *m);
  * "/..." — i.e. SCRIPT_NAME = path[0..len), PATH_INFO = the rest. */
 int wagi_modules_match(const wagi_modules *m, const char *path, size_t path_len,
                        size_t *script_name_len);
+
+/* The full answer of the matcher, sub-routes included. Ranking: an exact
+ * route beats a prefix route, a longer prefix a shorter one; for the same
+ * pattern (only possible between a module's route and its own sub-routes)
+ * a sub-route beats its parent and a later _routes line an earlier one
+ * (WAGI's rules). */
+typedef struct wagi_match {
+    size_t module;          /* index into items */
+    const char *route;      /* the matched pattern, for X_MATCHED_ROUTE */
+    const char *entrypoint; /* the module's, or the sub-route's */
+    size_t script_name_len; /* as wagi_modules_match */
+    const wagi_subroute *sub; /* NULL for the module's own route */
+} wagi_match;
+
+/* Returns false when nothing matches (*out untouched). */
+bool wagi_modules_lookup(const wagi_modules *m, const char *path, size_t path_len,
+                         wagi_match *out);
+
+/* Adds the sub-routes module `module`'s _routes export printed (text[0..len)),
+ * WAGI's format: one route per non-empty line, exactly two fields separated
+ * by spaces or tabs, "SUBPATH ENTRYPOINT"; SUBPATH is joined onto the
+ * module's route (its "/..." dropped) with one '/', and may end in "/...".
+ * Errors (-1, message in err, nothing added): no non-empty line, a line
+ * without exactly two fields, a joined route that is not a valid route, a
+ * route another module (or another module's sub-route) already uses.
+ * Sets items[module].has_subroutes. Not thread-safe with lookups. */
+int wagi_modules_add_subroutes(wagi_modules *m, size_t module, const char *text, size_t len,
+                               char *err, size_t err_len);
 
 #endif

@@ -34,6 +34,8 @@ static const char *status_text(int status)
     switch (status) {
     case 502:
         return "Bad Gateway\n";
+    case 503:
+        return "Service Unavailable\n";
     case 504:
         return "Gateway Timeout\n";
     default:

@@ -141,10 +141,10 @@ static void test_full_example(void)
               b->http_max_concurrency == 4,
           "allowed_hosts and http_max_concurrency stored");
     check(b->timeout_ms == 1500 && b->max_memory_pages == 1024, "timeout and max_memory");
-    check(m.n_warnings == 2 && strstr(m.warnings[0], "/conf/modules.toml:14:17: "
-                                                     "module[1].allowed_hosts: stored, but") &&
-              strstr(m.warnings[1], "modules.toml:15:24: module[1].http_max_concurrency: "),
-          "warnings for keys stored but not acted on, with positions");
+    check(m.n_warnings == 1 && strstr(m.warnings[0], "/conf/modules.toml:14:17: "
+                                                     "module[1].allowed_hosts: stored, but"),
+          "a warning for allowed_hosts (stored, not acted on), with its position; "
+          "http_max_concurrency is acted on: no warning");
     size_t sn = 0;
     check(wagi_modules_match(&m, "/api/v1/x", 9, &sn) == 1 && sn == 4 &&
               wagi_modules_match(&m, "/hello", 6, &sn) == 0 && sn == 6,
@@ -589,6 +589,118 @@ static void test_match(void)
           "NULL table, empty table, empty path");
 }
 
+static void test_shadow_warnings(void)
+{
+    write_file("s.wasm", "x");
+    wagi_modules m;
+    int rc = load("[[module]]\nroute = \"/...\"\nmodule = \"s.wasm\"\n"
+                  "[[module]]\nroute = \"/a/...\"\nmodule = \"s.wasm\"\n"
+                  "[[module]]\nroute = \"/a/b\"\nmodule = \"s.wasm\"\n"
+                  "[[module]]\nroute = \"/b\"\nmodule = \"s.wasm\"\n",
+                  &m);
+    check(rc == 0 && m.n_warnings == 3 &&
+              strstr(m.warnings[0], "m.toml:5:9: module[1].route: \"/a/...\" comes after "
+                                    "\"/...\" (module[0]), which covers it: WAGI 0.8.1") &&
+              strstr(m.warnings[1], "m.toml:8:9: module[2].route: \"/a/b\" comes after \"/...\"") &&
+              strstr(m.warnings[2], "module[3].route: \"/b\" comes after \"/...\""),
+          "a route WAGI's first-match order would never reach is warned about, at its position");
+    if (rc == 0)
+        wagi_modules_free(&m);
+    rc = load("[[module]]\nroute = \"/a/b\"\nmodule = \"s.wasm\"\n"
+              "[[module]]\nroute = \"/a/...\"\nmodule = \"s.wasm\"\n"
+              "[[module]]\nroute = \"/ab/...\"\nmodule = \"s.wasm\"\n"
+              "[[module]]\nroute = \"/...\"\nmodule = \"s.wasm\"\n",
+              &m);
+    check(rc == 0 && m.n_warnings == 0,
+          "specific-first files (same meaning under WAGI) load without warnings");
+    if (rc == 0)
+        wagi_modules_free(&m);
+    rc = load("[[module]]\nroute = \"/a\"\nmodule = \"s.wasm\"\ninit = \"wizer.initialize\"\n"
+              "http_max_concurrency = 3\n", &m);
+    check(rc == 0 && m.items[0].init && !strcmp(m.items[0].init, "wizer.initialize") &&
+              m.items[0].http_max_concurrency == 3 && m.n_warnings == 0,
+          "init names an export; http_max_concurrency stored without a warning");
+    if (rc == 0)
+        wagi_modules_free(&m);
+    check(fails_with("[[module]]\nroute = \"/a\"\nmodule = \"s.wasm\"\ninit = \"\"\n",
+                     "m.toml:4:8: module[0].init: must not be empty"),
+          "init must not be empty");
+}
+
+static void test_subroutes(void)
+{
+    write_file("s.wasm", "x");
+    wagi_modules m;
+    int rc = load("[[module]]\nroute = \"/x/...\"\nmodule = \"s.wasm\"\n"
+                  "[[module]]\nroute = \"/y\"\nmodule = \"s.wasm\"\n"
+                  "[[module]]\nroute = \"/other\"\nmodule = \"s.wasm\"\n",
+                  &m);
+    check(rc == 0, "sub-route table loads");
+    if (rc)
+        return;
+    const char *out = "/hello hello\n\n  /deep/... deep  \r\n/hello hello2\n/main _start\n";
+    rc = wagi_modules_add_subroutes(&m, 0, out, strlen(out), err, sizeof err);
+    check(rc == 0 && m.n_subs == 4 && !strcmp(m.subs[0].route, "/x/hello") &&
+              !strcmp(m.subs[1].route, "/x/deep/...") && !strcmp(m.subs[3].route, "/x/main") &&
+              m.subs[3].seq == 5 && m.items[0].has_subroutes,
+          "_routes lines joined onto the parent's fixed part; blank lines skipped");
+    wagi_match f;
+    check(wagi_modules_lookup(&m, "/x/hello", 8, &f) && f.sub && !strcmp(f.entrypoint, "hello2") &&
+              !strcmp(f.route, "/x/hello") && f.module == 0 && f.script_name_len == 8,
+          "a later _routes line wins over an earlier one with the same route");
+    check(wagi_modules_lookup(&m, "/x/deep/a/b", 11, &f) && !strcmp(f.entrypoint, "deep") &&
+              f.script_name_len == 7 && !strcmp(f.route, "/x/deep/..."),
+          "a prefix sub-route: SCRIPT_NAME is the joined fixed part");
+    check(wagi_modules_lookup(&m, "/x/other", 8, &f) && !f.sub && !strcmp(f.entrypoint, "_start") &&
+              !strcmp(f.route, "/x/...") && f.script_name_len == 2,
+          "the parent route still serves what no sub-route matches");
+    const char *same = "/... catchall\n";
+    rc = wagi_modules_add_subroutes(&m, 0, same, strlen(same), err, sizeof err);
+    check(rc == 0 && wagi_modules_lookup(&m, "/x/zzz", 6, &f) && f.sub &&
+              !strcmp(f.entrypoint, "catchall"),
+          "a sub-route with the parent's own pattern beats the parent");
+    const char *y = "/ root\n";
+    rc = wagi_modules_add_subroutes(&m, 1, y, strlen(y), err, sizeof err);
+    check(rc == 0 && wagi_modules_lookup(&m, "/y/", 3, &f) && !strcmp(f.entrypoint, "root") &&
+              wagi_modules_lookup(&m, "/y", 2, &f) && !f.sub,
+          "exact parent \"/y\" + \"/\" = \"/y/\"");
+    size_t before = m.n_subs;
+    static const struct {
+        const char *out, *want;
+    } bad[] = {
+        {"", "_routes printed no routes"},
+        {"\n \n", "_routes printed no routes"},
+        {"/a\n", "_routes line 1: expected \"SUBPATH ENTRYPOINT\", got 1 field"},
+        {"/a b\n/c d e\n", "_routes line 2: expected \"SUBPATH ENTRYPOINT\", got 3 fields"},
+        {"/a?b e\n", "_routes line 1: the route \"/y/a?b\" holds"},
+        {"/a/.../b e\n", "_routes line 1: the route \"/y/a/.../b\" has '...'"},
+    };
+    int all = 1;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        rc = wagi_modules_add_subroutes(&m, 1, bad[i].out, strlen(bad[i].out), err, sizeof err);
+        if (rc != -1 || strncmp(err, bad[i].want, strlen(bad[i].want)) || m.n_subs != before) {
+            printf("# %s: rc %d err \"%s\"\n", bad[i].out, rc, err);
+            all = 0;
+        }
+    }
+    check(all, "bad _routes output is an error naming the line; nothing is added");
+    const char *clash = "/other e\n";
+    wagi_modules m2;
+    rc = load("[[module]]\nroute = \"/...\"\nmodule = \"s.wasm\"\n"
+              "[[module]]\nroute = \"/other\"\nmodule = \"s.wasm\"\n", &m2);
+    check(rc == 0 &&
+              wagi_modules_add_subroutes(&m2, 0, clash, strlen(clash), err, sizeof err) == -1 &&
+              strstr(err, "\"/other\" is already the route of another module") &&
+              wagi_modules_add_subroutes(&m2, 1, "/s e\n", 5, err, sizeof err) == 0 &&
+              wagi_modules_add_subroutes(&m2, 0, "/other/s f\n", 11, err, sizeof err) == -1 &&
+              strstr(err, "already a sub-route of another module"),
+          "a sub-route may not take another module's route or sub-route");
+    if (rc == 0)
+        wagi_modules_free(&m2);
+    wagi_modules_free(&m);
+}
+
 static void cleanup(void)
 {
     char cmd[600];
@@ -612,6 +724,8 @@ int main(void)
     test_errors();
     test_values();
     test_match();
+    test_shadow_warnings();
+    test_subroutes();
     cleanup();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;

@@ -69,13 +69,6 @@ if ! $CC -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Wno-unused-parameter $SAN 
     exit 1
 fi
 
-# LeakSanitizer: the engine keeps one exec state per thread (sl_exec.c,
-# exec_for: a _Thread_local pointer with no destructor), so a thread that
-# ran wasm and then exits leaks it. The concurrency test ends its threads;
-# this one known engine leak is suppressed, nothing else.
-printf '%s\n' 'leak:exec_for' >"$out/lsan.supp"
-export LSAN_OPTIONS="suppressions=$out/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
-
 result=$(WAGI_WASM="$out" timeout "${WAGI_TIMEOUT:-600}" "$exe" "${WAGI_TIMING_RUNS:-10000}" 2>&1)
 status=$?
 printf '%s\n' "$result"

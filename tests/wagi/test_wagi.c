@@ -872,6 +872,8 @@ static void test_load_errors(void)
 {
     expect_load_error("nonwasi", NULL, "a non-WASI import", "env.host_magic",
                       "wasi_snapshot_preview1");
+    expect_load_error("outbound", NULL, "an outbound-HTTP import", "wasi_experimental_http.req",
+                      "not implemented");
     wagi_handler_conf c = {.entrypoint = "nope"};
     expect_load_error("hello", &c, "missing entrypoint", "nope", NULL);
     c.entrypoint = "takes_arg";
@@ -888,6 +890,184 @@ static void test_load_errors(void)
     wagi_kv env[] = {{"A=B", "x"}};
     c = (wagi_handler_conf){.env = env, .n_env = 1};
     expect_load_error("hello", &c, "env name with '='", "A=B", NULL);
+}
+
+/* ---- _routes, init, max_concurrency, refcounts ------------------------------------------------------- */
+
+static void test_routes(void)
+{
+    wagi_handler_conf c = {.route = "/r/..."};
+    wagi_handler *h = must_load("routes", &c);
+    if (!h)
+        return;
+    char *out = NULL, err[512] = "";
+    size_t len = 0;
+    int rc = wagi_handler_routes(h, &out, &len, err, sizeof err);
+    checkf(rc == 1 && out && !strcmp(out, "/hello hello\n/goodbye/... goodbye\n") &&
+               len == strlen(out),
+           "_routes: the export's stdout is returned (rc %d, \"%s\" %s)", rc, out ? out : "", err);
+    free(out);
+    checkf(wagi_handler_check_entrypoint(h, "hello", err, sizeof err) == 0 &&
+               wagi_handler_check_entrypoint(h, "goodbye", err, sizeof err) == 0,
+           "_routes: the printed entrypoints check out");
+    checkf(wagi_handler_check_entrypoint(h, "nope", err, sizeof err) == -1 && strstr(err, "nope"),
+           "_routes: a missing entrypoint is an error naming it (%s)", err);
+    wagi_request rq = mkreq("GET", "/r/hello", "/r/hello", NULL);
+    rq.entrypoint = "hello";
+    rq.matched_route = "/r/hello";
+    wagi_response r;
+    char *b;
+    run(h, &rq, &r, &b);
+    checkf(r.status == 200 &&
+               !strcmp(b, "hello SCRIPT_NAME=/r/hello PATH_INFO= X_MATCHED_ROUTE=/r/hello\n"),
+           "_routes: a request with entrypoint + matched_route runs that export (%d \"%s\")",
+           r.status, b);
+    wagi_response_free(&r);
+    free(b);
+    rq = mkreq("GET", "/r/x", "/r", NULL);
+    run(h, &rq, &r, &b);
+    checkf(r.status == 200 && !strcmp(b, "main SCRIPT_NAME=/r PATH_INFO=/x X_MATCHED_ROUTE=/r/...\n"),
+           "_routes: without an override the handler's entrypoint and route (\"%s\")", b);
+    wagi_response_free(&r);
+    free(b);
+    wagi_handler_free(h);
+    h = must_load("hello", NULL);
+    out = (char *)1;
+    checkf(h && wagi_handler_routes(h, &out, &len, err, sizeof err) == 0 && out == NULL,
+           "_routes: a module without the export has no sub-routes");
+    wagi_handler_free(h);
+}
+
+static void test_init(void)
+{
+    static logcap lc;
+    memset(&lc, 0, sizeof lc);
+    wagi_handler_conf c = {.route = "/init", .init = "wizer.initialize", .log = log_cb,
+                           .log_user = &lc};
+    wagi_handler *h = must_load("init", &c);
+    if (!h)
+        return;
+    checkf(lc.n == 1 && !strcmp(lc.lines[0], "init ran"),
+           "init: the init export ran once at load, its stderr logged (%d lines)", lc.n);
+    int good = 0;
+    for (int i = 0; i < 5; i++) {
+        wagi_response r;
+        char *b;
+        run_get(h, "/init", &r, &b);
+        good += r.status == 200 && !strcmp(b, "g=7 c=1\n");
+        if (i == 0 && strcmp(b, "g=7 c=1\n"))
+            printf("# got %d \"%s\"\n", r.status, b);
+        wagi_response_free(&r);
+        free(b);
+    }
+    checkf(good == 5 && lc.n == 1,
+           "init: every request starts from the snapshot (global 7, counter 1), init not re-run "
+           "(%d/5, %d log lines)", good, lc.n);
+    wagi_handler_free(h);
+    /* without init: the module as compiled */
+    c.init = NULL;
+    h = must_load("init", &c);
+    if (h) {
+        wagi_response r;
+        char *b;
+        run_get(h, "/init", &r, &b);
+        checkf(r.status == 200 && !strcmp(b, "g=0 c=0\n"), "init: without it, g=0 c=0 (\"%s\")", b);
+        wagi_response_free(&r);
+        free(b);
+        wagi_handler_free(h);
+    }
+    c = (wagi_handler_conf){.init = "missing"};
+    expect_load_error("init", &c, "init export missing", "missing", NULL);
+    c = (wagi_handler_conf){.init = "takes_arg", .entrypoint = "handler"};
+    expect_load_error("entry", &c, "init with parameters", "takes_arg", "no parameters");
+    c = (wagi_handler_conf){.init = "_start", .timeout_ms = 100};
+    expect_load_error("loop", &c, "init that never ends", "ran longer than 100 ms", NULL);
+    c = (wagi_handler_conf){.init = "_start"};
+    expect_load_error("trap", &c, "init that traps", "trapped", NULL);
+}
+
+typedef struct slow {
+    const wagi_handler *h;
+    int status;
+} slow;
+
+static void *slow_main(void *arg)
+{
+    slow *s = arg;
+    wagi_response r;
+    run_get(s->h, "/test", &r, NULL);
+    s->status = r.status;
+    wagi_response_free(&r);
+    return NULL;
+}
+
+static void test_concurrency(void)
+{
+    wagi_handler_conf c = {.timeout_ms = 400, .max_concurrency = 1};
+    wagi_handler *h = must_load("loop", &c);
+    if (!h)
+        return;
+    slow s = {h, 0};
+    pthread_t th;
+    pthread_create(&th, NULL, slow_main, &s);
+    double t0 = now_s();
+    while (atomic_load(&h->running) == 0 && now_s() - t0 < 2)
+        usleep(1000);
+    wagi_response r;
+    run_get(h, "/test", &r, NULL);
+    bool retry = r.headers.data && strstr(r.headers.data, "Retry-After: 1\r\n");
+    checkf(r.status == 503 && retry && r.error && strstr(r.error, "http_max_concurrency"),
+           "max_concurrency 1: a second concurrent run is 503 with Retry-After (%d)", r.status);
+    wagi_response_free(&r);
+    pthread_join(th, NULL);
+    checkf(s.status == 504, "max_concurrency 1: the first run is unaffected (%d)", s.status);
+    c.timeout_ms = 50;
+    wagi_handler *h2 = must_load("loop", &c);
+    if (h2) {
+        run_get(h2, "/test", &r, NULL);
+        int a = r.status;
+        wagi_response_free(&r);
+        run_get(h2, "/test", &r, NULL);
+        checkf(a == 504 && r.status == 504 && atomic_load(&h2->running) == 0,
+               "max_concurrency 1: sequential runs are never refused; the count returns to 0");
+        wagi_response_free(&r);
+        wagi_handler_free(h2);
+    }
+    wagi_handler_free(h);
+}
+
+static void test_refs_and_bytes(void)
+{
+    wagi_handler *h = must_load("hello", NULL);
+    if (!h)
+        return;
+    checkf(wagi_handler_ref(h) == h, "refs: wagi_handler_ref returns the handler");
+    wagi_handler_free(h); /* drops the extra reference */
+    wagi_response r;
+    char *b;
+    run_get(h, "/test", &r, &b);
+    checkf(r.status == 200 && !strcmp(b, "hello, world\n"), "refs: alive after one of two frees");
+    wagi_response_free(&r);
+    free(b);
+    wagi_handler_free(h);
+    FILE *f = fopen(wasm_path("hello"), "rb");
+    static uint8_t buf[1 << 20];
+    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f)
+        fclose(f);
+    char err[512] = "";
+    wagi_handler_conf c = {.module_path = "(in memory)", .module_bytes = buf, .module_len = n};
+    h = wagi_handler_new(engine, &c, err, sizeof err);
+    if (h) {
+        run_get(h, "/test", &r, &b);
+        checkf(r.status == 200 && !strcmp(b, "hello, world\n"),
+               "module_bytes: compiled from memory, not from module_path");
+        wagi_response_free(&r);
+        free(b);
+    } else {
+        checkf(0, "module_bytes: %s", err);
+    }
+    wagi_handler_free(h);
 }
 
 /* ---- threads ---------------------------------------------------------------------------------------- */
@@ -1046,6 +1226,10 @@ int main(int argc, char **argv)
     test_stderr();
     test_volumes();
     test_load_errors();
+    test_routes();
+    test_init();
+    test_concurrency();
+    test_refs_and_bytes();
     test_threads();
     if (runs > 0)
         test_timing(runs);

@@ -8,7 +8,11 @@
 # keep-alive and concurrency (a counter module answers 1 every time),
 # trap -> 500, endless loop -> 504 within the route timeout and the worker
 # keeps serving, redirects, Status codes, modules.toml with "/..." routes and
-# the built-in /healthz, a reload that swaps the module.
+# the built-in /healthz, a reload that swaps the module; one matcher (most
+# specific wins, the loader's warning logged), _routes sub-routes, init
+# snapshots (init runs once), http_max_concurrency (503 + Retry-After), the
+# compiled-module cache across reloads (/stats counters), the refusal of
+# wasi_experimental_http imports.
 # Last line: "wagi_gateway: N passed, N failed[, N skipped]".
 set -u
 cd "$(dirname "$0")/../.."
@@ -22,10 +26,16 @@ if [ ! -x "$SLUICE" ]; then
 fi
 MODS="$TMP/mods"
 mkdir -p "$MODS"
-for m in hello env echo counter loop trap redirect status; do
+for m in hello env echo counter loop trap redirect status routes; do
     if ! clang --target=wasm32-wasi --sysroot=/usr -O2 "tests/wagi/$m.c" -o "$MODS/$m.wasm" \
         2>"$TMP/cc-$m.err"; then
         not_ok "build tests/wagi/$m.c for wasm32-wasi" "$(head -c 300 "$TMP/cc-$m.err")"
+        finish
+    fi
+done
+for m in init outbound; do
+    if ! wat2wasm "tests/wagi/$m.wat" -o "$MODS/$m.wasm" 2>"$TMP/wat-$m.err"; then
+        not_ok "build tests/wagi/$m.wat" "$(head -c 300 "$TMP/wat-$m.err")"
         finish
     fi
 done
@@ -48,6 +58,7 @@ routes:
   - {name: redirect, match: {path: {exact: /redirect}}, wagi: {module: mods/redirect.wasm}}
   - {name: status, match: {path: {exact: /status}}, wagi: {module: mods/status.wasm}}
   - {name: direct, match: {path: {exact: /direct}}, direct: {status: 200, body: "hello, world\n"}}
+  - {name: init, match: {path: {exact: /init}}, wagi: {module: mods/init.wasm, init: wizer.initialize}}
 YAML
 }
 write_conf mods/hello.wasm
@@ -101,6 +112,11 @@ wrk -t2 -c20 -d2s "$U/counter" >"$TMP/wrk-counter.txt" 2>&1
 expect_nomatch "counter under wrk -c20: no errors" 'Non-2xx|Socket errors' "$(cat "$TMP/wrk-counter.txt")"
 expect_eq "counter after load still 1" "1" "$(hc "$U/counter" | tr -d '\n')"
 
+section "init (snapshot) on a YAML route"
+expect_eq "init: the request sees the snapshot (g=7 c=1)" "g=7 c=1" "$(hc "$U/init")"
+expect_eq "init: again, not re-run (c stays 1)" "g=7 c=1" "$(hc "$U/init")"
+expect_eq "init: its stderr line logged once at load" "1" "$(grep -c 'wagi\[/init\] init ran' "$GW_ERR")"
+
 section "failures"
 expect_eq "trap -> 500" "500" "$(code "$U/trap")"
 start=$(date +%s%N)
@@ -135,10 +151,18 @@ stop_gateway
 expect_eq "gateway exits 0 after SIGTERM" "0" "$GW_RC"
 
 section "sluice wagi -c modules.toml"
-cat >"$TMP/modules.toml" <<TOML
+ADMIN_SAVED=$ADMIN
+ADMIN=$ADMIN2 # metric() reads this admin port
+write_toml() { # write_toml HELLO_MODULE [EXTRA_TOML]
+    cat >"$TMP/modules.toml" <<TOML
+# a catch-all first: WAGI (first match) would send everything here
+[[module]]
+route = "/..."
+module = "mods/counter.wasm"
+
 [[module]]
 route = "/hello"
-module = "mods/hello.wasm"
+module = "$1"
 
 [[module]]
 route = "/env/..."
@@ -148,9 +172,27 @@ environment = { GREETING = "hi" }
 [[module]]
 route = "/healthz"
 module = "mods/trap.wasm"
+
+[[module]]
+route = "/r/..."
+module = "mods/routes.wasm"
+
+[[module]]
+route = "/init"
+module = "mods/init.wasm"
+init = "wizer.initialize"
+
+[[module]]
+route = "/slow"
+module = "mods/loop.wasm"
+timeout = "700ms"
+http_max_concurrency = 1
+${2:-}
 TOML
+}
+write_toml mods/hello.wasm
 "$SLUICE" wagi -c "$TMP/modules.toml" --listen "127.0.0.1:$PORT2" --admin "127.0.0.1:$ADMIN2" \
-    --workers 1 >"$TMP/wagi.out" 2>"$TMP/wagi.err" &
+    --workers 4 >"$TMP/wagi.out" 2>"$TMP/wagi.err" &
 WPID=$!
 PIDS+=("$WPID")
 wait_until 10 body_is "http://127.0.0.1:$PORT2/hello" "hello, world"
@@ -161,8 +203,81 @@ expect_match "modules.toml: /env/... matches /env itself" 'SCRIPT_NAME=/env' "$e
 envout=$(hc "$W/env/deep/er?q=1")
 expect_match "modules.toml: /env/... matches below it (PATH_INFO)" 'PATH_INFO=/deep/er' "$envout"
 expect_match "modules.toml: environment table" 'GREETING=hi' "$envout"
-expect_eq "modules.toml: /envx is not under /env/..." "404" "$(code "$W/envx")"
+expect_match "modules.toml: X_MATCHED_ROUTE is the configured route" 'X_MATCHED_ROUTE=/env/...' "$envout"
+expect_eq "modules.toml: /envx falls to the catch-all (not under /env/...)" "1" "$(hc "$W/envx" | tr -d '\n')"
 expect_eq "modules.toml: built-in /healthz wins over a module route" "OK" "$(hc "$W/healthz")"
+
+section "precedence: one matcher, most specific wins"
+expect_eq "an exact route beats an earlier /... (WAGI would pick /...)" "hello, world" "$(hc "$W/hello")"
+expect_eq "/hello/ is not /hello: the catch-all" "1" "$(hc "$W/hello/" | tr -d '\n')"
+expect_match "the loader's warning is logged (WAGI would never reach /hello)" \
+    'modules.toml:[0-9]+:[0-9]+: module\[1\]\.route: "/hello" comes after "/\.\.\." \(module\[0\]\), which covers it' \
+    "$(cat "$TMP/wagi.err")"
+
+section "_routes sub-routes"
+out=$(hc "$W/r/hello")
+expect_eq "/r/hello runs the export 'hello' (a sub-route)" \
+    "hello SCRIPT_NAME=/r/hello PATH_INFO= X_MATCHED_ROUTE=/r/hello" "$out"
+out=$(hc "$W/r/goodbye/a/b")
+expect_eq "/r/goodbye/... sub-route: SCRIPT_NAME and PATH_INFO" \
+    "goodbye SCRIPT_NAME=/r/goodbye PATH_INFO=/a/b X_MATCHED_ROUTE=/r/goodbye/..." "$out"
+out=$(hc "$W/r/other")
+expect_eq "other paths under /r/... run _start" \
+    "main SCRIPT_NAME=/r PATH_INFO=/other X_MATCHED_ROUTE=/r/..." "$out"
+
+section "init (Wizer-style snapshot)"
+expect_eq "init: every request starts from the snapshot" "g=7 c=1 g=7 c=1 g=7 c=1" \
+    "$(for i in 1 2 3; do hc "$W/init"; done | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "init ran once (one stderr line)" "1" "$(grep -c 'wagi\[/init\] init ran' "$TMP/wagi.err")"
+
+section "http_max_concurrency"
+for i in $(seq 8); do
+    curl -s -o /dev/null -D "$TMP/slow-$i.h" --max-time 10 "$W/slow" &
+done
+wait_for_curls() { local j; for j in $(jobs -p); do [ "$j" = "$WPID" ] || wait "$j"; done; }
+wait_for_curls
+n503=$(grep -l '^HTTP/1.1 503' "$TMP"/slow-*.h | wc -l)
+n504=$(grep -l '^HTTP/1.1 504' "$TMP"/slow-*.h | wc -l)
+expect_ge "8 concurrent requests, limit 1 over 4 workers: some get 503" 1 "$n503"
+expect_ge "... and some run (504 from the 700 ms timeout)" 1 "$n504"
+expect_eq "every answer is 503 or 504" "8" "$((n503 + n504))"
+f503=$(grep -l '^HTTP/1.1 503' "$TMP"/slow-*.h | head -1)
+expect_match "503 carries Retry-After: 1" $'[Rr]etry-[Aa]fter: 1\r' "$(cat "${f503:-/dev/null}")"
+expect_eq "sequentially the limit never refuses" "504" "$(code "$W/slow")"
+
+section "compiled modules cached across reloads"
+expect_eq "7 modules compiled at start" "7" "$(metric sluice_wagi_module_compiles_total)"
+expect_eq "no cache hits yet" "0" "$(metric sluice_wagi_module_cache_hits_total)"
+c=$(curl -s -o "$TMP/r1.txt" -w '%{http_code}' --max-time 20 -X POST "http://127.0.0.1:$ADMIN2/reload")
+expect_eq "reload with nothing changed: 200" "200" "$c"
+expect_eq "unchanged modules are not recompiled" "7" "$(metric sluice_wagi_module_compiles_total)"
+expect_eq "... but reused (7 hits)" "7" "$(metric sluice_wagi_module_cache_hits_total)"
+expect_eq "init not re-run for a reused module" "1" "$(grep -c 'wagi\[/init\] init ran' "$TMP/wagi.err")"
+expect_eq "after the reload /hello still answers" "hello, world" "$(hc "$W/hello")"
+expect_eq "after the reload sub-routes still answer" \
+    "hello SCRIPT_NAME=/r/hello PATH_INFO= X_MATCHED_ROUTE=/r/hello" "$(hc "$W/r/hello")"
+cp "$MODS/env.wasm" "$MODS/hello2.wasm"
+write_toml mods/hello2.wasm
+curl -s -o /dev/null --max-time 20 -X POST "http://127.0.0.1:$ADMIN2/reload"
+expect_eq "a changed module (new file) is compiled: 8" "8" "$(metric sluice_wagi_module_compiles_total)"
+expect_match "... and serves" 'GATEWAY_INTERFACE=CGI/1.1' "$(hc "$W/hello")"
+cp "$MODS/hello.wasm" "$MODS/hello2.wasm" # same path, other bytes
+curl -s -o /dev/null --max-time 20 -X POST "http://127.0.0.1:$ADMIN2/reload"
+expect_eq "same path, changed bytes: recompiled (9)" "9" "$(metric sluice_wagi_module_compiles_total)"
+expect_eq "... and the new bytes serve" "hello, world" "$(hc "$W/hello")"
+write_toml mods/hello2.wasm $'[[module]]\nroute = "/out"\nmodule = "mods/outbound.wasm"\nallowed_hosts = ["https://example.com"]'
+c=$(curl -s -o "$TMP/r2.txt" -w '%{http_code}' --max-time 20 -X POST "http://127.0.0.1:$ADMIN2/reload")
+expect_eq "a module importing wasi_experimental_http: reload refused (400)" "400" "$c"
+expect_match "... saying outbound HTTP is not implemented" 'wasi_experimental_http.*not implemented' "$(cat "$TMP/r2.txt")"
+expect_match "allowed_hosts warns it is not acted on" 'allowed_hosts: stored, but outbound HTTP' "$(cat "$TMP/wagi.err")"
+expect_eq "the previous table keeps serving" "hello, world" "$(hc "$W/hello")"
+expect_eq "the failed attempt counts its one compile (outbound.wasm): 10" "10" \
+    "$(metric sluice_wagi_module_compiles_total)"
+write_toml mods/hello2.wasm
+curl -s -o /dev/null --max-time 20 -X POST "http://127.0.0.1:$ADMIN2/reload"
+expect_eq "after the failed reload, the cache still has every module (no compile)" "10" \
+    "$(metric sluice_wagi_module_compiles_total)"
+ADMIN=$ADMIN_SAVED
 kill -TERM "$WPID"
 wait "$WPID"
 expect_eq "sluice wagi exits 0 on SIGTERM" "0" "$?"
