@@ -5,12 +5,13 @@
 #   scripts/deps.sh --if-missing install only when a needed tool is absent
 set -euo pipefail
 
+# npm (for the AssemblyScript SDK compat test) comes with the machine's
+# Node.js (NodeSource build; Debian's npm package would conflict with it).
 PKGS=(
   build-essential clang lld            # host compilers (gcc and clang), wasm linker
   wasi-libc libclang-rt-14-dev-wasm32  # C library and builtins for wasm32-wasi guests
   wabt binaryen                        # wast2json, wasm-interp, wasm-opt (tests)
   nodejs                               # second engine for differential tests and bench
-  npm                                  # AssemblyScript proxy-wasm SDK for plugin compat tests
   libclang-rt-14-dev                   # sanitizer and libFuzzer runtimes
   python3
   libuv1-dev libssl-dev libpcre2-dev libyaml-dev   # gateway: event loop, TLS, regex, config
@@ -19,7 +20,7 @@ PKGS=(
 )
 
 missing() {
-  for t in cc clang wasm-ld wast2json wasm-opt node npm python3 redis-server; do
+  for t in cc clang wasm-ld wast2json wasm-opt node python3 redis-server; do
     command -v "$t" >/dev/null 2>&1 || return 0
   done
   for t in curl wrk nginx openssl; do
