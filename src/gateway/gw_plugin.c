@@ -738,19 +738,14 @@ static pw_status stream_property(void *user, const char *path, ut_buf *out)
     gw_conn *c = s->c;
     struct sockaddr_storage ss;
     int len = sizeof ss;
-    if (!strcmp(path, "source.address") || !strcmp(path, "source.port")) {
-        if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) < 0)
+    bool src = !strcmp(path, "source.address") || !strcmp(path, "source.port");
+    bool dst = !strcmp(path, "destination.address") || !strcmp(path, "destination.port");
+    if (src || dst) {
+        int r = src ? uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len)
+                    : uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&ss, &len);
+        if (r < 0)
             return PW_NOT_FOUND;
-        if (path[7] == 'a')
-            put_addr(out, &ss);
-        else
-            put_i64(out, sock_port(&ss));
-        return PW_OK;
-    }
-    if (!strcmp(path, "destination.address") || !strcmp(path, "destination.port")) {
-        if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&ss, &len) < 0)
-            return PW_NOT_FOUND;
-        if (path[12] == 'a')
+        if (!strcmp(strchr(path, '.'), ".address"))
             put_addr(out, &ss);
         else
             put_i64(out, sock_port(&ss));
