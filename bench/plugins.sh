@@ -523,10 +523,15 @@ declare -A MEMR
 if [ -z "$MEM_LINES" ] && [ "$MEM_BASELINE" = 1 ]; then
   for r in none $PLUGINS; do
     [ "${OK[$r]}" = 1 ] || continue
-    read -r p1 p2 < <(free_ports 2)
     if [ "$r" = none ]; then list=""; else list=$r; fi
-    write_config "$TMP/mem.$r.yaml" "$p1" "$p2" "$list"
-    start_gw "mem.$r" "$TMP/mem.$r.yaml" "$p1" || continue
+    started=0
+    for _ in 1 2 3; do # the free ports are picked, then closed: another process may take one first
+      read -r p1 p2 < <(free_ports 2)
+      write_config "$TMP/mem.$r.yaml" "$p1" "$p2" "$list"
+      if start_gw "mem.$r" "$TMP/mem.$r.yaml" "$p1" 2>"$TMP/mem.$r.why"; then started=1; break; fi
+      wait "$GW_PID" 2>/dev/null
+    done
+    [ "$started" = 1 ] || { cat "$TMP/mem.$r.why" >&2; continue; }
     hdr_args "$r"
     timeout 30 "$WRK" -t"$WRK_THREADS" -c"$WRK_CONNS" -d1s "${HARGS[@]}" "http://127.0.0.1:$p1/$r/" \
       >"$TMP/wrk.mem.$r" 2>&1 || true
@@ -643,7 +648,12 @@ echo "load average $LOAD0 before the runs, $LOAD1 after ($((T1 - T0)) s; $(nproc
 
 if [ "$KEEP_RUNNING" -gt 0 ] 2>/dev/null; then
   echo "keeping the gateway (pid $GW, http://127.0.0.1:$P_GW/<route>/) up for $KEEP_RUNNING s"
-  for r in $ROUTES; do hdr_args "$r"; printf '  %s: %q ' "$r" "${HARGS[@]}"; echo; done
+  for r in $ROUTES; do
+    hdr_args "$r"
+    printf '  %s:' "$r"
+    printf ' %q' "$WRK" -t"$WRK_THREADS" -c"$WRK_CONNS" -d10s "${HARGS[@]}" "http://127.0.0.1:$P_GW/$r/"
+    echo
+  done
   sleep "$KEEP_RUNNING"
 fi
 [ "$BENCH_STRICT" = 1 ] && [ "$MISSED" = 1 ] && STATUS=1
