@@ -18,6 +18,8 @@
 #   BENCH_WAGI=1       then run bench/wagi.sh (WAGI route vs direct response)
 #   BENCH_GATEWAY=1    then run bench/gateway.sh (gateway vs nginx as proxy;
 #                      0 skips it; its own settings are listed in that file)
+#   BENCH_PLUGINS=1    then run bench/plugins.sh (each proxy-wasm plugin's cost
+#                      on the request path; 0 skips it)
 #
 # Each kernel prints checksum=... and time_ms=... (its own kernel section,
 # timed with CLOCK_MONOTONIC, so process and engine start-up are excluded).
@@ -25,7 +27,8 @@
 # 1 on a checksum mismatch or a native/compile failure. A sluice failure
 # shows "fail" in its cell but does not change the exit status
 # (set BENCH_STRICT=1 to make it count); neither does a gateway bench that
-# failed or missed its targets (with BENCH_STRICT=1 it does).
+# failed or missed its targets, nor does the plugin bench (with BENCH_STRICT=1
+# they do).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -476,6 +479,14 @@ if [ "${BENCH_GATEWAY:-1}" != 0 ]; then
   gw_rc=0
   BUILD=$BUILD SLUICE=$SLUICE bench/gateway.sh || gw_rc=$?
   if [ "$gw_rc" != 0 ] && [ "$BENCH_STRICT" = 1 ]; then STATUS=1; fi
+fi
+
+# ---- proxy-wasm plugins on the request path (bench/plugins.sh) ---------------
+if [ "${BENCH_PLUGINS:-1}" != 0 ]; then
+  echo
+  pl_rc=0
+  BUILD=$BUILD SLUICE=$SLUICE bench/plugins.sh || pl_rc=$?
+  if [ "$pl_rc" != 0 ] && [ "$BENCH_STRICT" = 1 ]; then STATUS=1; fi
 fi
 
 # ---- WAGI: a fresh instance per request vs a direct response (bench/wagi.sh) --
