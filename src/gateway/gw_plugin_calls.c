@@ -160,8 +160,7 @@ static void on_call_done(void *user, gw_callout_result result, const gw_callout_
                                  resp->body_len, &t);
         else
             pw_vm_http_call_done(c->vm, c->token, 1, NULL, NULL, 0, NULL);
-        pw_map_clear(&h);
-        free(h.e);
+        pw_map_free(&h);
     }
     call_free(c);
 }

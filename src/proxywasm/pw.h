@@ -120,13 +120,17 @@ typedef struct pw_map {
     size_t n, cap;
     bool present;
     bool dirty;
+    struct pw_map_chunk *chunks; /* entry bytes, bump-allocated (pw_map.c) */
 } pw_map;
 
 /* Appends a copy of key (lower-cased) and value. Returns false on OOM. */
 bool pw_map_add(pw_map *m, const char *key, size_t key_len, const char *value, size_t value_len);
 /* First value for key (case-insensitive) or NULL. */
 const pw_map_entry *pw_map_get(const pw_map *m, const char *key, size_t key_len);
+/* Removes every entry (keeps storage for reuse). */
 void pw_map_clear(pw_map *m);
+/* Removes every entry and frees all storage; the map is empty and valid. */
+void pw_map_free(pw_map *m);
 
 /* ---- modules and plugins ---------------------------------------------------- */
 

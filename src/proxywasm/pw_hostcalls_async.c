@@ -75,8 +75,8 @@ static pw_status http_call(pw_vm *vm, const sl_val *a_)
         if (st)
             drop_pending(vm, token);
     }
-    pw__map_free(&h);
-    pw__map_free(&t);
+    pw_map_free(&h);
+    pw_map_free(&t);
     if (st)
         return st;
     return pw__wr32(vm, PW__A(9), token) ? PW_OK : PW_INVALID_MEMORY_ACCESS;

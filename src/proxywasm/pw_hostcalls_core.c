@@ -134,10 +134,10 @@ static pw_status send_local_response(pw_vm *vm, const sl_val *a_)
     pw_map tmp = {0};
     pw_status st = pw__map_parse(hdrs, PW__A(6), &tmp);
     if (st) {
-        pw__map_free(&tmp);
+        pw_map_free(&tmp);
         return st;
     }
-    pw__map_free(&s->reply_headers);
+    pw_map_free(&s->reply_headers);
     s->reply_headers = tmp;
     pw__stream_set_reply(s, (int)PW__A(0), (const char *)det, PW__A(2), body, PW__A(4));
     return PW_OK;

@@ -142,10 +142,10 @@ static pw_status set_header_map_pairs(pw_vm *vm, const sl_val *a_)
         return st;
     pw_map tmp = {0};
     if ((st = pw__map_parse(p, PW__A(2), &tmp))) {
-        pw__map_free(&tmp);
+        pw_map_free(&tmp);
         return st;
     }
-    pw__map_free(m);
+    pw_map_free(m);
     *m = tmp;
     m->present = true;
     m->dirty = true;

@@ -142,7 +142,7 @@ static pw_status request_prop(pw_stream *s, const seg *sg, size_t k, ut_buf *out
             }
         }
         ut_buf_free(&v);
-        pw__map_free(&tmp);
+        pw_map_free(&tmp);
         return st;
     }
     return PW_NOT_FOUND;

@@ -270,7 +270,6 @@ void pw__map_serialize(const pw_map *m, uint8_t *out);
 pw_status pw__map_parse(const uint8_t *p, size_t n, pw_map *m);
 size_t pw__map_remove(pw_map *m, const char *key, size_t key_len);
 size_t pw__map_bytes(const pw_map *m);
-void pw__map_free(pw_map *m);
 bool pw__key_eq(const char *a, size_t an, const char *b, size_t bn); /* ASCII case-insensitive */
 
 /* ---- pw_link.c: guest memory ------------------------------------------------------- */

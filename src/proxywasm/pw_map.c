@@ -1,8 +1,10 @@
 /*
  * pw_map.c — header maps (pw_map) and the serialized pair format (§2.7).
  *
- * Owns:      entry storage (one allocation per entry: key, NUL, value, NUL;
- *            .value points into the key's block), case-insensitive lookup,
+ * Owns:      entry storage (key, NUL, value, NUL per entry, bump-allocated
+ *            in chunks that live until the map is cleared: building a
+ *            request's map costs one or two mallocs, not one per field;
+ *            .value points just after its key), case-insensitive lookup,
  *            serialization into a caller-sized buffer (guest memory directly)
  *            and the strict parser: count ≤ 1024, ≤ 1 MiB, size table must
  *            fit, NUL after every key and value, input consumed exactly;
@@ -28,6 +30,32 @@ bool pw__key_eq(const char *a, size_t an, const char *b, size_t bn)
     return true;
 }
 
+struct pw_map_chunk {
+    struct pw_map_chunk *next;
+    size_t used, cap;
+    char data[];
+};
+
+#define CHUNK_BYTES 2048
+
+static char *chunk_alloc(pw_map *m, size_t need)
+{
+    struct pw_map_chunk *c = m->chunks;
+    if (!c || c->cap - c->used < need) {
+        size_t cap = need > CHUNK_BYTES ? need : CHUNK_BYTES;
+        c = malloc(sizeof *c + cap);
+        if (!c)
+            return NULL;
+        c->used = 0;
+        c->cap = cap;
+        c->next = m->chunks;
+        m->chunks = c;
+    }
+    char *p = c->data + c->used;
+    c->used += need;
+    return p;
+}
+
 bool pw_map_add(pw_map *m, const char *key, size_t key_len, const char *value, size_t value_len)
 {
     if (m->n == m->cap) {
@@ -38,9 +66,9 @@ bool pw_map_add(pw_map *m, const char *key, size_t key_len, const char *value, s
         m->e = e;
         m->cap = cap;
     }
-    if (key_len > SIZE_MAX / 2 || value_len > SIZE_MAX / 2)
+    if (key_len > SIZE_MAX / 4 || value_len > SIZE_MAX / 4)
         return false;
-    char *blk = malloc(key_len + value_len + 2);
+    char *blk = chunk_alloc(m, key_len + value_len + 2);
     if (!blk)
         return false;
     for (size_t i = 0; i < key_len; i++)
@@ -64,14 +92,27 @@ const pw_map_entry *pw_map_get(const pw_map *m, const char *key, size_t key_len)
 
 void pw_map_clear(pw_map *m)
 {
-    for (size_t i = 0; i < m->n; i++)
-        free(m->e[i].key);
+    /* keep the newest chunk (a map is usually refilled to a similar size) */
+    struct pw_map_chunk *c = m->chunks;
+    if (c) {
+        for (struct pw_map_chunk *o = c->next, *next; o; o = next) {
+            next = o->next;
+            free(o);
+        }
+        c->next = NULL;
+        c->used = 0;
+    }
     m->n = 0;
 }
 
-void pw__map_free(pw_map *m)
+void pw_map_free(pw_map *m)
 {
-    pw_map_clear(m);
+    for (struct pw_map_chunk *c = m->chunks, *next; c; c = next) {
+        next = c->next;
+        free(c);
+    }
+    m->chunks = NULL;
+    m->n = 0;
     free(m->e);
     m->e = NULL;
     m->cap = 0;
@@ -82,8 +123,7 @@ size_t pw__map_remove(pw_map *m, const char *key, size_t key_len)
     size_t j = 0, removed = 0;
     for (size_t i = 0; i < m->n; i++) {
         if (pw__key_eq(m->e[i].key, m->e[i].key_len, key, key_len)) {
-            free(m->e[i].key);
-            removed++;
+            removed++; /* its bytes stay in the chunk until the map is cleared */
         } else {
             m->e[j++] = m->e[i];
         }

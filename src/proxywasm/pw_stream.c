@@ -286,10 +286,10 @@ void pw_stream_finish(pw_stream *s)
     if (s->id)
         pw__ctx_remove(vm, s->id);
     for (int i = 0; i < PW_MAP_COUNT_STREAM; i++)
-        pw__map_free(&s->maps[i]);
+        pw_map_free(&s->maps[i]);
     ut_buf_free(&s->body[0]);
     ut_buf_free(&s->body[1]);
-    pw__map_free(&s->reply_headers);
+    pw_map_free(&s->reply_headers);
     free(s->reply_details);
     free(s->reply_body);
     for (size_t i = 0; i < s->fs_n; i++) {

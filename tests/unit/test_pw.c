@@ -431,8 +431,8 @@ static void test_pause_http(pw_vm *vm)
     const pw_local_reply *r = pw_stream_local_reply(s);
     check(wakes == 1 && r && r->status == 500, "pause: local reply from the async callback wakes the stream");
     pw_stream_finish(s);
-    pw__map_free(&rh);
-    pw__map_free(&C.headers);
+    pw_map_free(&rh);
+    pw_map_free(&C.headers);
 }
 
 static void test_props(pw_vm *vm)
