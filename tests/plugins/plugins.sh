@@ -457,6 +457,10 @@ check_jwt_auth() {
     expect_match "jwt-auth: error=\"invalid_token\"" 'error="invalid_token"' "$(plh www-authenticate)"
     tok=$($SIGN jwt $S "{\"sub\":\"u1\",\"exp\":$((now - 30))}")
     expect_code "jwt-auth: exp = now-30 passes (skew 60)" 200 -H "Authorization: Bearer $tok" "$(U /jwt/)"
+    tok=$($SIGN jwt $S '{"sub":"u1","exp":"1"}')
+    expect_code "jwt-auth: exp that is not a number -> 401 (not 'never expires')" 401 -H "Authorization: Bearer $tok" "$(U /jwt/)"
+    tok=$($SIGN jwt $S '["u1"]')
+    expect_code "jwt-auth: claims that are not an object -> 401" 401 -H "Authorization: Bearer $tok" "$(U /jwt/)"
     tok=$($SIGN jwt $S "{\"sub\":\"u1\",\"nbf\":$((now + 300))}")
     expect_code "jwt-auth: nbf = now+300 -> 401" 401 -H "Authorization: Bearer $tok" "$(U /jwt/)"
     tok=$($SIGN jwt $S "{\"sub\":\"u1\",\"nbf\":$((now + 30))}")
