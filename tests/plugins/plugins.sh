@@ -430,6 +430,9 @@ check_hmac_auth() {
     expect_code "hmac-auth: Unix-seconds date within the skew" 200 -H 'x-hmac-access-key: ak1' -H "date: $du" \
         -H 'x-hmac-signed-headers: x-nonce' -H 'x-nonce: 7' \
         -H "x-hmac-signature: $($SIGN hmac sk1 "GET\n/api\nak1\n$du\nx-nonce:7\n")" "$(U /api)"
+    expect_code "hmac-auth: required x-nonce absent (signed as empty) -> 401" 401 "${H[@]}" \
+        -H "x-hmac-signature: $($SIGN hmac sk1 "GET\n/api?a=1\nak1\n$d\nx-nonce:\n")" "$(U '/api?a=1')"
+    expect_match "hmac-auth: reason a required header is missing" 'a required header is missing' "$(plb)"
     expect_code "hmac-auth: unknown access key -> 401" 401 -H 'x-hmac-access-key: nobody' -H "date: $d" \
         -H 'x-hmac-signed-headers: x-nonce' -H 'x-nonce: 42' -H "x-hmac-signature: $sig" "$(U '/api?a=1')"
     expect_code "hmac-auth: wrong secret -> 401" 401 "${H[@]}" -H 'x-nonce: 42' \
@@ -449,6 +452,12 @@ check_jwt_auth() {
     expect_eq "jwt-auth: keep_token forwards Authorization" "Bearer $valid" "$(uh authorization)"
     expect_code "jwt-auth: client x-jwt-sub is overridden" 200 -H "Authorization: Bearer $valid" -H 'x-jwt-sub: root' "$(U /jwt/)"
     expect_eq "jwt-auth: exactly the claim" "1 u1" "$(ucount x-jwt-sub) $(uh x-jwt-sub)"
+    tok=$($SIGN jwt $S "{\"exp\":$((now + 100))}")
+    expect_code "jwt-auth: token without sub, client sends x-jwt-sub" 200 -H "Authorization: Bearer $tok" -H 'x-jwt-sub: root' "$(U /jwt/)"
+    expect_eq "jwt-auth: client x-jwt-sub removed when the claim is absent (override)" "<absent>" "$(uh x-jwt-sub)"
+    tok=$($SIGN jwt $S "{\"sub\":\"a\\nb\",\"exp\":$((now + 100))}")
+    expect_code "jwt-auth: sub with a newline: passes (not 500)" 200 -H "Authorization: Bearer $tok" "$(U /jwt/)"
+    expect_eq "jwt-auth: a claim with a newline is not copied" "<absent>" "$(uh x-jwt-sub)"
     expect_code "jwt-auth: ?access_token=" 200 "$(U "/jwt/?access_token=$valid")"
     expect_code "jwt-auth: Cookie jwt=" 200 -H "Cookie: a=b; jwt=$valid" "$(U /jwt/)"
     tok=$($SIGN jwt $S "{\"sub\":\"u1\",\"exp\":$((now - 120))}")
