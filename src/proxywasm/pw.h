@@ -228,6 +228,9 @@ pw_vm *pw_vm_ref(pw_vm *vm);
 void pw_vm_unref(pw_vm *vm);
 bool pw_vm_failed(const pw_vm *vm);
 const pw_plugin *pw_vm_plugin(const pw_vm *vm);
+/* The root index of the context running now (inside a hostcall: the caller's
+ * root; a stream's root for stream contexts). */
+size_t pw_vm_current_root(const pw_vm *vm);
 uint64_t pw_vm_memory_bytes(const pw_vm *vm);
 
 /* Async completions (the host calls these on the VM's thread). A token

@@ -214,6 +214,14 @@ routes:
     plugins: [{plugin: rl, configuration: '{"key": {"type": "header", "name": "x-user"}, "limit": 1, "window_seconds": 2}'}]
     proxy: {cluster: up, prefix_rewrite: /echo/}
   - {name: rlg, match: {path: {prefix: /rlg/}}, plugins: [rlg], proxy: {cluster: up, prefix_rewrite: /echo/}}
+  - name: rlg-db1
+    match: {path: {prefix: /rlgdb1/}}
+    plugins: [{plugin: rlg, configuration: '{"mode": "global", "key": {"type": "header", "name": "x-user"}, "limit": 1, "redis": {"cluster": "redis?db=1"}}'}]
+    proxy: {cluster: up, prefix_rewrite: /echo/}
+  - name: rlg-db2
+    match: {path: {prefix: /rlgdb2/}}
+    plugins: [{plugin: rlg, configuration: '{"mode": "global", "key": {"type": "header", "name": "x-user"}, "limit": 1, "redis": {"cluster": "redis?db=2"}}'}]
+    proxy: {cluster: up, prefix_rewrite: /echo/}
   - name: rlg-dead
     match: {path: {prefix: /rlgdead/}}
     plugins: [{plugin: rlg, configuration: '{"mode": "global", "key": {"type": "global"}, "limit": 0, "redis": {"cluster": "redis_dead", "timeout_ms": 300}}'}]
@@ -638,6 +646,11 @@ check_rate_limit_global() {
     codes=$(for i in 1 2 3 4 5 6 7 8 9 10; do hc -o /dev/null -w '%{http_code}\n' -H "x-user: m-$$" "$(U /rlgmany/)" & done; wait)
     expect_eq "rate-limit global: 10 concurrent requests, limit 5 -> exactly 5 pass" "5 x 200, 5 x 429" \
         "$(echo "$codes" | grep -c '^200$') x 200, $(echo "$codes" | grep -c '^429$') x 429"
+    # the same cluster with ?db=1 and ?db=2 (two configurations of one plugin)
+    expect_code "rate-limit global: redis?db=1 route" 200 -H "x-user: d1-$$" "$(U /rlgdb1/)"
+    expect_code "rate-limit global: redis?db=2 route" 200 -H "x-user: d2-$$" "$(U /rlgdb2/)"
+    expect_eq "rate-limit global: ?db=1 counts in db 1, ?db=2 in db 2" "1 1 0 0" \
+        "$(rcli -n 1 --scan --pattern "*:d1-$$:*" | wc -l) $(rcli -n 2 --scan --pattern "*:d2-$$:*" | wc -l) $(rcli -n 2 --scan --pattern "*:d1-$$:*" | wc -l) $(rcli -n 1 --scan --pattern "*:d2-$$:*" | wc -l)"
     expect_code "rate-limit global: redis unreachable -> fail open (limit 0)" 200 "$(U /rlgdead/)"
     expect_code "rate-limit global: redis unreachable, again" 200 "$(U /rlgdead/)"
     expect_code "rate-limit global: unknown redis cluster -> fail open (limit 0)" 200 "$(U /rlgunknown/)"
