@@ -542,6 +542,8 @@ print(c["iss"], c["sub"], c["client_id"], c["exp"] - c["iat"])' "$tok" 2>&1)"
     t2=$($SIGN jwt change-me-to-32-random-bytes-please "{\"iss\":\"sluice\",\"sub\":\"billing\",\"client_id\":\"$ID\",\"iat\":$((now - 3700)),\"exp\":$((now - 100))}")
     expect_code "oauth: token after token_ttl + skew -> 401" 401 -H "Authorization: Bearer $t2" "$(U /oauth/api)"
     expect_match "oauth: reason token expired" 'token expired' "$(plb)"
+    t2=$($SIGN jwt change-me-to-32-random-bytes-please "{\"iss\":\"sluice\",\"sub\":\"billing\",\"client_id\":\"$ID\",\"iat\":$((now - 10))}")
+    expect_code "oauth: token without exp -> 401" 401 -H "Authorization: Bearer $t2" "$(U /oauth/api)"
     t2=$($SIGN jwt change-me-to-32-random-bytes-please "{\"iss\":\"other\",\"sub\":\"billing\",\"client_id\":\"$ID\",\"iat\":$((now - 10)),\"exp\":$((now + 3590))}")
     expect_code "oauth: wrong issuer -> 401" 401 -H "Authorization: Bearer $t2" "$(U /oauth/api)"
     t2=$($SIGN jwt change-me-to-32-random-bytes-please "{\"iss\":\"sluice\",\"sub\":\"billing\",\"client_id\":\"gone\",\"iat\":$((now - 10)),\"exp\":$((now + 3590))}")
