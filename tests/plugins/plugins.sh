@@ -29,7 +29,7 @@ plh() {
 plb() { cat "$TMP/pl.body"; }
 # plu PYEXPR: evaluates PYEXPR on the last body as an /echo document (ej)
 plu() { ej "$(plb)" "$1"; }
-# plan: does the last response carry any header matching REGEX (ERE, lower-cased)?
+# plany REGEX: does the last response head have a line matching REGEX (ERE, on lower-cased lines)?
 plany() { tr -d '\r' <"$TMP/pl.hdr" | tr 'A-Z' 'a-z' | grep -Eq "$1"; }
 U() { echo "http://127.0.0.1:$PORT$1"; }
 # one check: NAME WANT-CODE CURL-ARGS...
