@@ -196,9 +196,10 @@ typedef struct pw_host {
     pw_status (*http_call)(void *user, pw_vm *vm, uint32_t token, const char *cluster,
                            size_t cluster_len, const pw_map *headers, const uint8_t *body,
                            size_t body_len, const pw_map *trailers, uint32_t timeout_ms);
-    /* Higress Redis (§5.1). redis_init names the cluster (text before '?'
-     * is the key) with credentials and a timeout; redis_call sends one RESP
-     * command; completion: pw_vm_redis_call_done. */
+    /* Higress Redis (§5.1). redis_init names the cluster (text before '?';
+     * the gateway keys clients by plugin, calling root and that name) with
+     * credentials and a timeout; redis_call sends one RESP command;
+     * completion: pw_vm_redis_call_done. */
     pw_status (*redis_init)(void *user, pw_vm *vm, const char *cluster, size_t cluster_len,
                             const char *username, size_t username_len, const char *password,
                             size_t password_len, uint32_t timeout_ms);
