@@ -150,6 +150,21 @@ static px_headers_action on_request_headers(px_context *ctx, uint32_t n, bool eo
             result = deny(c, "a required header is not signed\n");
             goto done;
         }
+        /* Signing an absent header as "" would let a request without the
+         * required header (e.g. the nonce) through. */
+        char lower[128];
+        size_t n = strlen(*h);
+        if (n >= sizeof lower)
+            n = sizeof lower - 1;
+        for (size_t i = 0; i < n; i++)
+            lower[i] = (char)tolower((unsigned char)(*h)[i]);
+        lower[n] = '\0';
+        char *v = px_get_request_header(lower);
+        free(v);
+        if (!v) {
+            result = deny(c, "a required header is missing\n");
+            goto done;
+        }
     }
     for (size_t i = 0; i < c->count && !who; i++)
         if (strcmp(c->consumers[i].access_key, ak) == 0)

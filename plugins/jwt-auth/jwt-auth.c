@@ -210,16 +210,27 @@ static void claims_to_headers(const config *c, const px_json *claims)
         char num[32];
         const char *text = NULL;
         if (!v)
-            continue;
-        if (v->type == PX_JSON_STRING)
+            ; /* absent: text stays NULL */
+        else if (v->type == PX_JSON_STRING)
             text = v->string;
         else if (v->type == PX_JSON_NUMBER) {
             snprintf(num, sizeof num, "%.15g", v->number);
             text = num;
         } else if (v->type == PX_JSON_BOOL)
             text = v->boolean ? "true" : "false";
-        if (!text)
+        /* A claim that cannot be a header value (CR, LF, other controls)
+         * is skipped: copying it would make the request head invalid. */
+        for (const char *q = text; q && *q; q++)
+            if (((unsigned char)*q < 0x20 && *q != '\t') || *q == 0x7f) {
+                text = NULL;
+                break;
+            }
+        if (!text) {
+            /* override: the header must not keep a client-sent value */
+            if (c->claims[i].override)
+                px_remove_header(PX_MAP_REQUEST_HEADERS, c->claims[i].header);
             continue;
+        }
         if (c->claims[i].override)
             px_replace_header(PX_MAP_REQUEST_HEADERS, c->claims[i].header, text);
         else

@@ -207,7 +207,9 @@ static px_headers_action validate_bearer(const config *c)
                                           c->clock_skew, &claims);
     free(h);
     const consumer *who = NULL;
-    if (r == PX_JWT_OK && strcmp(px_json_get_str(claims, "iss", ""), c->issuer) == 0) {
+    /* every token we issue has exp: one without it never expires, refuse it */
+    if (r == PX_JWT_OK && strcmp(px_json_get_str(claims, "iss", ""), c->issuer) == 0 &&
+        px_json_get(claims, "exp")) {
         const char *id = px_json_get_str(claims, "client_id", "");
         for (size_t i = 0; i < c->count && !who; i++)
             if (strcmp(c->consumers[i].client_id, id) == 0)

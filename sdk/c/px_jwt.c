@@ -99,6 +99,13 @@ px_jwt_result px_jwt_verify_hs256(const char *token, size_t len, const void *key
         return PX_JWT_MALFORMED;
     const px_json *exp = px_json_get(claims, "exp");
     const px_json *nbf = px_json_get(claims, "nbf");
+    /* RFC 7519: the claims set is an object; exp and nbf are NumericDates. A
+     * present but non-numeric exp must not read as "never expires". */
+    if (claims->type != PX_JSON_OBJECT || (exp && exp->type != PX_JSON_NUMBER) ||
+        (nbf && nbf->type != PX_JSON_NUMBER)) {
+        px_json_free(claims);
+        return PX_JWT_MALFORMED;
+    }
     px_jwt_result r = PX_JWT_OK;
     if (exp && exp->type == PX_JSON_NUMBER && (double)now >= exp->number + (double)skew)
         r = PX_JWT_EXPIRED;

@@ -664,7 +664,73 @@ static int apply_response_map(gw_stream *s, const pw_map *m)
 
 /* ---- local replies ------------------------------------------------------------------ */
 
-static void send_local_reply(gw_stream *s, const pw_local_reply *lr)
+#define NO_RESPONSE_PHASE ((size_t)-1)
+
+/* The status in a map's ":status" (200..599), else dflt. */
+static int map_status(const pw_map *m, int dflt)
+{
+    const pw_map_entry *st = m ? pw_map_get(m, ":status", 7) : NULL;
+    if (!st || st->value_len != 3)
+        return dflt;
+    int v = 0;
+    for (size_t i = 0; i < 3; i++) {
+        if (st->value[i] < '0' || st->value[i] > '9')
+            return dflt;
+        v = v * 10 + (st->value[i] - '0');
+    }
+    return v >= 200 && v <= 599 ? v : dflt;
+}
+
+/* A local reply sent by plugin `from` during the request phase passes through
+ * the response-header callbacks of that plugin and of the plugins before it,
+ * in reverse chain order (docs/proxywasm.md: response callbacks still run for
+ * the generated response; Envoy passes local replies through the encoder
+ * filters, so e.g. cors adds its headers to key-auth's 401). Returns the
+ * headers to send (":status" included) or NULL to send *lr as it is; *lr is
+ * replaced when one of those callbacks answers with its own local reply. */
+static const pw_map *local_reply_response_phase(gw_stream *s, const pw_local_reply **lr, size_t from,
+                                                bool *closed)
+{
+    gw_stream_plugins *sp = &s->plugins;
+    *closed = false;
+    if (from == NO_RESPONSE_PHASE || from >= sp->n || !(*lr)->headers)
+        return NULL;
+    pw_map *m = pw_stream_map(sp->ps[from], PW_MAP_RESPONSE_HEADERS);
+    char st[8];
+    int n = snprintf(st, sizeof st, "%d", (*lr)->status >= 200 && (*lr)->status <= 599 ? (*lr)->status : 500);
+    pw_map_clear(m);
+    m->present = true;
+    bool ok = map_add(m, ":status", st, (size_t)n);
+    for (size_t i = 0; ok && i < (*lr)->headers->n; i++) {
+        const pw_map_entry *e = &(*lr)->headers->e[i];
+        if (!(e->key_len && e->key[0] == ':'))
+            ok = pw_map_add(m, e->key, e->key_len, e->value, e->value_len);
+    }
+    m->dirty = false;
+    if (!ok)
+        return NULL;
+    bool eos = (*lr)->body_len == 0;
+    for (size_t k = from + 1; k-- > 0;) {
+        pw_stream *ps = sp->ps[k];
+        if (k < from && !copy_map(pw_stream_map(ps, PW_MAP_RESPONSE_HEADERS),
+                                  pw_stream_map(sp->ps[k + 1], PW_MAP_RESPONSE_HEADERS)))
+            return NULL;
+        pw_action a = pw_stream_response_headers(ps, eos);
+        if (a == PW_CLOSE) {
+            *closed = true;
+            return NULL;
+        }
+        if (a == PW_LOCAL_REPLY && k != from) {
+            const pw_local_reply *r = pw_stream_local_reply(ps);
+            if (r)
+                *lr = r; /* that plugin's own reply replaces the one in flight */
+            return NULL;
+        }
+    }
+    return pw_stream_map(sp->ps[0], PW_MAP_RESPONSE_HEADERS);
+}
+
+static void send_local_reply(gw_stream *s, const pw_local_reply *lr, size_t from)
 {
     gw_conn *c = s->c;
     if (!lr || s->resp_started || c->closing) {
@@ -674,14 +740,25 @@ static void send_local_reply(gw_stream *s, const pw_local_reply *lr)
     gw_proxy_abort(s);
     if (!s->req_done && s->req.body != GW_BODY_NONE)
         c->keep_alive = false; /* the unread body is on the wire */
+    bool closed;
+    const pw_map *hm = local_reply_response_phase(s, &lr, from, &closed);
+    if (closed) {
+        s->error = "closed by plugin";
+        gw_conn_close(c);
+        return;
+    }
     int status = lr->status >= 200 && lr->status <= 599 ? lr->status : 500;
+    if (hm)
+        status = map_status(hm, status);
+    else
+        hm = lr->headers;
     if (!s->error)
         s->error = lr->details && lr->details[0] ? lr->details : "plugin local reply";
     ut_buf *b = gw_stream_head_begin(s, status);
     bool has_type = false;
-    if (lr->headers) {
-        for (size_t i = 0; i < lr->headers->n; i++) {
-            const pw_map_entry *e = &lr->headers->e[i];
+    if (hm) {
+        for (size_t i = 0; i < hm->n; i++) {
+            const pw_map_entry *e = &hm->e[i];
             if ((e->key_len && e->key[0] == ':') || framing_field(e) || name_eq(e, "date") ||
                 !valid_name(e->key, e->key_len) || !valid_value(e->value, e->value_len))
                 continue;
@@ -814,8 +891,13 @@ static void stream_wake(void *user, pw_stream *ps)
         return;
     }
     if (st.local_reply) {
-        if (!s->resp_started)
-            send_local_reply(s, pw_stream_local_reply(ps));
+        if (!s->resp_started) {
+            size_t from = NO_RESPONSE_PHASE;
+            for (size_t i = 0; i < sp->n; i++)
+                if (sp->ps[i] == ps)
+                    from = i;
+            send_local_reply(s, pw_stream_local_reply(ps), from);
+        }
         return;
     }
     if (sp->body_held && !st.request_paused && ps == sp->ps[sp->held_at]) {
@@ -883,7 +965,7 @@ static bool run_request(gw_stream *s, size_t from)
             gw_conn_read_pause(s->c);
             return false;
         case PW_LOCAL_REPLY:
-            send_local_reply(s, pw_stream_local_reply(sp->ps[i]));
+            send_local_reply(s, pw_stream_local_reply(sp->ps[i]), i);
             return false;
         case PW_CLOSE:
             s->error = "closed by plugin";
@@ -961,7 +1043,7 @@ bool gw_plugin_response_headers(gw_stream *s)
         pw_action a = pw_stream_response_headers(ps, eos);
         dirty |= pw_stream_map(ps, PW_MAP_RESPONSE_HEADERS)->dirty;
         if (a == PW_LOCAL_REPLY) {
-            send_local_reply(s, pw_stream_local_reply(ps));
+            send_local_reply(s, pw_stream_local_reply(ps), NO_RESPONSE_PHASE);
             return false;
         }
         if (a == PW_CLOSE) {

@@ -61,7 +61,13 @@ typedef struct call {
     struct call *prev, *next;
 } call;
 
+/* Redis clients are per (plugin, root configuration, cluster): plugins sharing a
+ * worker do not share credentials or databases, and two configurations of one
+ * plugin naming "redis?db=1" and "redis?db=2" get two clients, although their
+ * proxy_redis_call names only "redis" (Higress passes the ?options to init only). */
 typedef struct redis_client {
+    char *plugin;
+    size_t root;
     char *cluster;
     gw_redis *r;
     bool retired; /* replaced by a re-init with other settings; kept for its calls */
@@ -132,6 +138,7 @@ void gw_plugin_calls_free(gw_plugin_calls *pc)
     for (redis_client *rc = pc->redis, *next; rc; rc = next) {
         next = rc->next;
         gw_redis_free(rc->r);
+        free(rc->plugin);
         free(rc->cluster);
         free(rc);
     }
@@ -229,12 +236,26 @@ out:
 
 /* ---- Redis --------------------------------------------------------------------- */
 
-static redis_client *find_redis(gw_plugin_calls *pc, const char *cluster)
+/* any_root: also the newest client another root of the plugin initialized. */
+static redis_client *find_redis(gw_plugin_calls *pc, const char *plugin, size_t root,
+                                const char *cluster, bool any_root)
 {
     for (redis_client *rc = pc->redis; rc; rc = rc->next)
-        if (!rc->retired && !strcmp(rc->cluster, cluster))
+        if (!rc->retired && !strcmp(rc->plugin, plugin) && !strcmp(rc->cluster, cluster) &&
+            rc->root == root)
             return rc;
+    if (any_root)
+        for (redis_client *rc = pc->redis; rc; rc = rc->next)
+            if (!rc->retired && !strcmp(rc->plugin, plugin) && !strcmp(rc->cluster, cluster))
+                return rc;
     return NULL;
+}
+
+static const char *vm_plugin_name(const pw_vm *vm)
+{
+    const pw_plugin *p = vm ? pw_vm_plugin(vm) : NULL;
+    const char *n = p ? pw_plugin_name(p) : NULL;
+    return n ? n : "";
 }
 
 static void on_redis_done(void *user, gw_redis_result result, const char *reply, size_t len)
@@ -265,18 +286,24 @@ static pw_status host_redis_init(void *user, pw_vm *vm, const char *cluster, siz
     if (!user_s || !pass_s)
         goto out;
     gw_redis_options o = {.username = user_s, .password = pass_s, .db = db, .timeout_ms = timeout_ms};
-    redis_client *rc = find_redis(pc, cc->name);
+    const char *plugin = vm_plugin_name(vm);
+    size_t root = pw_vm_current_root(vm);
+    redis_client *rc = find_redis(pc, plugin, root, cc->name, false);
     if (rc && gw_redis_same(rc->r, cc, &o)) {
         st = PW_OK; /* same settings: keep the connection */
         goto out;
     }
     redis_client *n = calloc(1, sizeof *n);
-    if (!n || !(n->cluster = strdup(cc->name)) || !(n->r = gw_redis_new(&pc->w->loop, cc, &o))) {
-        if (n)
+    if (!n || !(n->plugin = strdup(plugin)) || !(n->cluster = strdup(cc->name)) ||
+        !(n->r = gw_redis_new(&pc->w->loop, cc, &o))) {
+        if (n) {
+            free(n->plugin);
             free(n->cluster);
+        }
         free(n);
         goto out;
     }
+    n->root = root;
     if (rc)
         rc->retired = true; /* its outstanding calls still finish */
     n->next = pc->redis;
@@ -299,7 +326,8 @@ static pw_status host_redis_call(void *user, pw_vm *vm, uint32_t token, const ch
     if (gw_redis_parse_upstream(cluster, cluster_len, name, sizeof name, &db) < 0)
         return PW_BAD_ARGUMENT;
     const gw_cluster_conf *cc = name[0] ? find_cluster(pc->w->gen->cfg, name) : NULL;
-    redis_client *rc = cc ? find_redis(pc, cc->name) : NULL;
+    redis_client *rc =
+        cc ? find_redis(pc, vm_plugin_name(vm), pw_vm_current_root(vm), cc->name, true) : NULL;
     if (!rc)
         return PW_BAD_ARGUMENT; /* unknown cluster, or proxy_redis_init was not called */
     call *c = call_new(pc, vm, token);

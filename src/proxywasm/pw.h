@@ -203,9 +203,10 @@ typedef struct pw_host {
     pw_status (*http_call)(void *user, pw_vm *vm, uint32_t token, const char *cluster,
                            size_t cluster_len, const pw_map *headers, const uint8_t *body,
                            size_t body_len, const pw_map *trailers, uint32_t timeout_ms);
-    /* Higress Redis (§5.1). redis_init names the cluster (text before '?'
-     * is the key) with credentials and a timeout; redis_call sends one RESP
-     * command; completion: pw_vm_redis_call_done. */
+    /* Higress Redis (§5.1). redis_init names the cluster (text before '?';
+     * the gateway keys clients by plugin, calling root and that name) with
+     * credentials and a timeout; redis_call sends one RESP command;
+     * completion: pw_vm_redis_call_done. */
     pw_status (*redis_init)(void *user, pw_vm *vm, const char *cluster, size_t cluster_len,
                             const char *username, size_t username_len, const char *password,
                             size_t password_len, uint32_t timeout_ms);
@@ -235,6 +236,9 @@ pw_vm *pw_vm_ref(pw_vm *vm);
 void pw_vm_unref(pw_vm *vm);
 bool pw_vm_failed(const pw_vm *vm);
 const pw_plugin *pw_vm_plugin(const pw_vm *vm);
+/* The root index of the context running now (inside a hostcall: the caller's
+ * root; a stream's root for stream contexts). */
+size_t pw_vm_current_root(const pw_vm *vm);
 uint64_t pw_vm_memory_bytes(const pw_vm *vm);
 
 /* Async completions (the host calls these on the VM's thread). A token

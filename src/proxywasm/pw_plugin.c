@@ -125,9 +125,21 @@ pw_failure_policy pw_plugin_failure(const pw_plugin *p, size_t root_index)
     return root_index < p->root_count ? p->roots[root_index].failure : PW_FAIL_CLOSED;
 }
 
+/* The canary has no Redis, but plugins commonly call proxy_redis_init while
+ * configuring and fail when it does (Higress' ParseConfig returns Init's error):
+ * accept it here; the workers' VMs run it against the real host. */
+static pw_status canary_redis_init(void *user, pw_vm *vm, const char *cluster, size_t cluster_len,
+                                   const char *username, size_t username_len, const char *password,
+                                   size_t password_len, uint32_t timeout_ms)
+{
+    (void)user, (void)vm, (void)cluster, (void)cluster_len, (void)username, (void)username_len;
+    (void)password, (void)password_len, (void)timeout_ms;
+    return PW_OK;
+}
+
 int pw_plugin_check(const pw_plugin *p, sl_engine *engine, char *err, size_t err_len)
 {
-    pw_host none = {0};
+    pw_host none = {.redis_init = canary_redis_init};
     pw_vm *vm = pw_vm_new(p, engine, &none, err, err_len);
     if (!vm)
         return -1;

@@ -408,6 +408,11 @@ const pw_plugin *pw_vm_plugin(const pw_vm *vm)
     return vm->plugin;
 }
 
+size_t pw_vm_current_root(const pw_vm *vm)
+{
+    return vm->cur.root;
+}
+
 uint64_t pw_vm_memory_bytes(const pw_vm *vm)
 {
     return vm->mem ? sl_memory_size(vm->mem) : 0;

@@ -136,6 +136,13 @@ static void test_jwt(void)
               px_jwt_verify_hs256(nbf, strlen(nbf), "k", 1, 1500, 0, NULL) == PX_JWT_OK,
           "jwt nbf with skew");
     free(nbf);
+    const char *odd[] = {"{\"exp\":\"1\"}", "{\"nbf\":\"9999999999\"}", "{\"exp\":null}", "[1]", "\"x\""};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        char *t = px_jwt_sign_hs256(NULL, odd[i], "k", 1);
+        check(t && px_jwt_verify_hs256(t, strlen(t), "k", 1, 100, 0, NULL) == PX_JWT_MALFORMED,
+              "jwt claims that are not an object, or a non-numeric exp/nbf, are malformed");
+        free(t);
+    }
 }
 
 static void test_resp(void)

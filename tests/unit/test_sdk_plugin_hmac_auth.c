@@ -47,6 +47,13 @@ int main(void)
     check(mock_status() == 401 && strstr(mock.reply_body, "not signed"),
           "required header not signed: 401");
     mock_finish(id);
+    char sig_empty[64];
+    sign("sk1", "POST\n/api?a=1\nak1\nSun, 06 Nov 1994 08:49:37 GMT\nx-nonce:\n", sig_empty);
+    id = mock_request(&a, "POST", "/api?a=1", "x-hmac-access-key", "ak1", "x-hmac-signature",
+                      sig_empty, "date", date, "x-hmac-signed-headers", "x-nonce", NULL);
+    check(mock_status() == 401 && strstr(mock.reply_body, "missing"),
+          "required header absent (signed as empty): 401");
+    mock_finish(id);
     id = mock_request(&a, "POST", "/api?a=1", "x-hmac-access-key", "nobody", "x-hmac-signature",
                       sig, "date", date, "x-hmac-signed-headers", "x-nonce", "x-nonce", "n1",
                       NULL);

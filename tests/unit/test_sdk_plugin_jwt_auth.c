@@ -72,6 +72,20 @@ int main(void)
     check(mock_status() == 200 && strcmp(mock_req_header("x-mse-consumer"), "other") == 0,
           "second consumer by secret and issuer");
     mock_finish(id);
+    char *nosub = px_jwt_sign_hs256(NULL, "{\"exp\":1700000100}", "s3cret-one", 10);
+    snprintf(bearer, sizeof bearer, "Bearer %s", nosub);
+    id = mock_request(&a, "GET", "/", "authorization", bearer, "x-jwt-sub", "root", NULL);
+    check(mock_status() == 200 && px_pairs_get(&mock.req, "x-jwt-sub") == NULL,
+          "claim absent: a client-sent header is removed (override)");
+    mock_finish(id);
+    free(nosub);
+    char *nl = px_jwt_sign_hs256(NULL, "{\"sub\":\"a\\r\\nx-evil: 1\",\"exp\":1700000100}", "s3cret-one", 10);
+    snprintf(bearer, sizeof bearer, "Bearer %s", nl);
+    id = mock_request(&a, "GET", "/", "authorization", bearer, NULL);
+    check(mock_status() == 200 && px_pairs_get(&mock.req, "x-jwt-sub") == NULL,
+          "claim with CR LF is not copied into a header");
+    mock_finish(id);
+    free(nl);
     free(good);
     free(expired);
     free(skewed);

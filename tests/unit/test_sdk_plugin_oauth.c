@@ -76,6 +76,14 @@ int main(void)
     check(mock_status() == 401 && strstr(mock.reply_body, "expired"),
           "token past expiry (+ skew): 401");
     mock_finish(id);
+    char *noexp = px_jwt_sign_hs256(NULL, "{\"iss\":\"sluice\",\"sub\":\"c1\",\"client_id\":\"id1\"}",
+                                    "0123456789abcdef-key", 20);
+    char hdr[600];
+    snprintf(hdr, sizeof hdr, "Bearer %s", noexp);
+    id = mock_request(&a, "GET", "/api", "authorization", hdr, NULL);
+    check(mock_status() == 401, "token without exp (signed with the key): 401");
+    mock_finish(id);
+    free(noexp);
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail != 0;
 }
