@@ -916,6 +916,51 @@ static void stream_wake(void *user, pw_stream *ps)
 
 /* ---- the chain ------------------------------------------------------------------------ */
 
+/* Creates a stream context for every plugin of chain not already in the
+ * stream's chain (same plugin and configuration). Returns false when the
+ * stream was answered (a fail-closed plugin is down, the chain is too
+ * long, or out of memory). */
+static bool add_chain(gw_stream *s, const gw_plugin_chain *chain)
+{
+    const gw_gen *g = s->gen;
+    gw_worker_plugins *wp = s->w->plugins;
+    gw_stream_plugins *sp = &s->plugins;
+    uint64_t now = uv_now(&s->w->loop);
+    for (size_t i = 0; i < chain->n; i++) {
+        const gw_plugin_ref *ref = &chain->refs[i];
+        bool seen = false;
+        for (size_t k = 0; k < sp->n_refs && !seen; k++)
+            seen = sp->refs[k].plugin == ref->plugin && sp->refs[k].config == ref->config;
+        if (seen)
+            continue;
+        if (sp->n_refs == GW_PLUGIN_CHAIN_MAX) {
+            fail_stream(s, 500, "plugin chain longer than " GW_PLUGIN_CHAIN_MAX_TEXT);
+            return false;
+        }
+        sp->refs[sp->n_refs++] = *ref;
+        pw_slot *slot = &wp->slot[ref->plugin];
+        size_t root = g->plugins.config_root[ref->config];
+        pw_vm *vm = pw_slot_vm(slot, now);
+        if (!vm) {
+            if (pw_plugin_failure(slot->plugin, root) == PW_FAIL_OPEN)
+                continue;
+            /* The failure itself was logged (and counted) when it happened;
+             * the slot retries after its backoff. */
+            fail_stream(s, 503, "plugin unavailable");
+            return false;
+        }
+        pw_stream *ps = pw_stream_new(vm, root, &sp->host);
+        if (!ps) {
+            fail_stream(s, 503, "out of memory");
+            return false;
+        }
+        sp->ps[sp->n++] = ps;
+    }
+    return true;
+}
+
+static bool run_request(gw_stream *s, size_t from);
+
 static bool finish_request(gw_stream *s, size_t last)
 {
     gw_stream_plugins *sp = &s->plugins;
@@ -935,9 +980,26 @@ static bool finish_request(gw_stream *s, size_t last)
     if (old_method.len != s->req.method.len || memcmp(old_method.base, s->req.method.base, old_method.len) ||
         old_target.len != s->req.target.len || memcmp(old_target.base, s->req.target.base, old_target.len) ||
         old_host.len != nh.len || memcmp(old_host.base, nh.base, nh.len)) {
+        const gw_route_conf *was = s->route;
         gw_stream_reroute(s);
         if (!s->route)
             return false; /* 404 sent */
+        /* The new route's plugins (those not run yet) run too, so moving a
+         * request to another route never skips that route's auth. Once. */
+        if (s->route != was) {
+            const gw_plugin_chain *nc = gw_config_plugin_chain(s->gen->cfg, s->route, nh.base, nh.len);
+            size_t start = sp->n;
+            if (nc && nc->n && !add_chain(s, nc))
+                return false;
+            if (sp->n > start) {
+                if (sp->rerouted++) {
+                    fail_stream(s, 500, "plugins re-routed the request twice");
+                    return false;
+                }
+                sp->applied = false;
+                return run_request(s, start);
+            }
+        }
     }
     return true;
 }
@@ -991,27 +1053,8 @@ bool gw_plugin_request(gw_stream *s)
     gw_stream_plugins *sp = &s->plugins;
     sp->s = s;
     sp->host = (pw_stream_host){.user = sp, .property = stream_property, .wake = stream_wake};
-    uint64_t now = uv_now(&s->w->loop);
-    for (size_t i = 0; i < chain->n && sp->n < GW_PLUGIN_CHAIN_MAX; i++) {
-        const gw_plugin_ref *ref = &chain->refs[i];
-        pw_slot *slot = &wp->slot[ref->plugin];
-        size_t root = g->plugins.config_root[ref->config];
-        pw_vm *vm = pw_slot_vm(slot, now);
-        if (!vm) {
-            if (pw_plugin_failure(slot->plugin, root) == PW_FAIL_OPEN)
-                continue;
-            /* The failure itself was logged (and counted) when it happened;
-             * the slot retries after its backoff. */
-            fail_stream(s, 503, "plugin unavailable");
-            return false;
-        }
-        pw_stream *ps = pw_stream_new(vm, root, &sp->host);
-        if (!ps) {
-            fail_stream(s, 503, "out of memory");
-            return false;
-        }
-        sp->ps[sp->n++] = ps;
-    }
+    if (!add_chain(s, chain))
+        return false;
     if (!sp->n)
         return true;
     if (!fill_request_map(s, pw_stream_map(sp->ps[0], PW_MAP_REQUEST_HEADERS))) {
@@ -1131,7 +1174,7 @@ int gw_plugin_request_body(gw_stream *s, const char *data, size_t len, bool eos,
             }
             return 0;
         case PW_LOCAL_REPLY:
-            send_local_reply(s, pw_stream_local_reply(ps));
+            send_local_reply(s, pw_stream_local_reply(ps), i);
             return 1;
         case PW_CLOSE:
             s->error = "closed by plugin";

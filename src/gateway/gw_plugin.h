@@ -20,7 +20,8 @@
  * without Host and hop-by-hop ones. When a plugin changed the map, the
  * request the upstream sees is rebuilt from it, and the route is matched
  * again when :path, :authority or :method changed (Envoy's route cache
- * clearing); the chain itself is not re-run.
+ * clearing); the new route's plugins that have not run yet run then, once
+ * (a second move is refused), so a rewrite never skips a route's auth.
  */
 #ifndef GW_PLUGIN_H
 #define GW_PLUGIN_H
@@ -78,9 +79,13 @@ void gw_plugin_host_calls(pw_host *h);
 
 /* Per-stream plugin state (lives in gw_stream). */
 #define GW_PLUGIN_CHAIN_MAX 16
+#define GW_PLUGIN_CHAIN_MAX_TEXT "16"
 typedef struct gw_stream_plugins {
     pw_stream *ps[GW_PLUGIN_CHAIN_MAX];
     uint8_t n;
+    gw_plugin_ref refs[GW_PLUGIN_CHAIN_MAX]; /* the chain so far (skipped fail-open ones too) */
+    uint8_t n_refs;
+    uint8_t rerouted;    /* the request moved to another route's chain */
     uint8_t paused_at;   /* request headers: index of the plugin holding the stream */
     bool request_paused;
     bool response_paused;
