@@ -65,10 +65,8 @@ static void config_free(void *p)
 
 static bool parse_consumers(config *c, const px_json *cs, char *err, size_t err_len)
 {
-    if (!cs || cs->type != PX_JSON_ARRAY || cs->count == 0) {
-        snprintf(err, err_len, "consumers must be a non-empty array");
-        return false;
-    }
+    if (!cs)
+        return false; /* err set by px_auth_consumers */
     c->consumers = calloc(cs->count, sizeof *c->consumers);
     for (size_t i = 0; c->consumers && i < cs->count; i++) {
         const px_json *o = cs->items[i];
@@ -105,7 +103,7 @@ static void *config_parse(const px_json *obj, char *err, size_t err_len)
     config *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    if (!parse_consumers(c, px_json_get(obj, "consumers"), err, err_len))
+    if (!parse_consumers(c, px_auth_consumers(obj, err, err_len), err, err_len))
         goto bad;
     const px_json *fh = px_json_get(obj, "from_headers");
     size_t nh = fh && fh->type == PX_JSON_ARRAY ? fh->count : 0;

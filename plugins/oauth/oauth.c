@@ -48,11 +48,9 @@ static void *config_parse(const px_json *obj, char *err, size_t err_len)
     config *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    const px_json *cs = px_json_get(obj, "consumers");
-    if (!cs || cs->type != PX_JSON_ARRAY || cs->count == 0) {
-        snprintf(err, err_len, "consumers must be a non-empty array");
+    const px_json *cs = px_auth_consumers(obj, err, err_len);
+    if (!cs)
         goto bad;
-    }
     c->consumers = calloc(cs->count, sizeof *c->consumers);
     for (size_t i = 0; c->consumers && i < cs->count; i++) {
         const px_json *o = cs->items[i];

@@ -9,6 +9,16 @@
 
 #include "proxy_wasm.h"
 
+const px_json *px_auth_consumers(const px_json *obj, char *err, size_t err_len)
+{
+    const px_json *cs = px_json_get(obj, "consumers");
+    if (!cs || cs->type != PX_JSON_ARRAY || cs->count == 0) {
+        snprintf(err, err_len, "consumers must be a non-empty array");
+        return NULL;
+    }
+    return cs;
+}
+
 bool px_auth_common_parse(const px_json *obj, px_auth_common *a, char *err, size_t err_len)
 {
     memset(a, 0, sizeof *a);

@@ -23,6 +23,8 @@ typedef struct {
 } px_auth_common;
 
 bool px_auth_common_parse(const px_json *obj, px_auth_common *a, char *err, size_t err_len);
+/* The configuration's "consumers": a non-empty array, or NULL with err. */
+const px_json *px_auth_consumers(const px_json *obj, char *err, size_t err_len);
 void px_auth_common_free(px_auth_common *a);
 /* 401 with the given WWW-Authenticate value (may be NULL) and message. */
 void px_auth_unauthorized(const char *www_authenticate, const char *message);

@@ -352,8 +352,8 @@ static int reload(gw_server *s, const char *why, bool only_if_changed, char *err
         gw_stats_config_failed(s->stats, err);
         gw_log("error", "reload (%s) failed, keeping generation %llu: %s", why,
                (unsigned long long)s->gen->cfg->generation, err);
-        if (only_if_changed)
-            s->config_hash = hash; /* report a broken file once, not every second */
+        if (hash)
+            s->config_hash = hash; /* the watcher does not retry (or re-report) this file */
         return -1;
     }
     if (g->cfg->workers != s->gen->cfg->workers)
