@@ -188,6 +188,7 @@ static void stream_destroy(gw_stream *s)
     ut_buf_free(&s->wagi_body);
     ut_buf_free(&s->body_in);
     ut_buf_free(&s->up_body);
+    ut_buf_free(&s->resp_body_out);
     free(s->headers);
     free(s->resp_headers);
     free(s);
@@ -205,6 +206,8 @@ static void stream_free(gw_stream *s)
         ut_buf_free(&s->body_in);
     if (s->up_body.cap > (1u << 20))
         ut_buf_free(&s->up_body);
+    if (s->resp_body_out.cap > (1u << 20))
+        ut_buf_free(&s->resp_body_out);
     if (w->n_free_streams < sizeof w->free_streams / sizeof w->free_streams[0] &&
         s->head_out.cap <= 65536 && s->up_head.cap <= 65536) {
         w->free_streams[w->n_free_streams++] = s;
@@ -538,12 +541,14 @@ static gw_stream *stream_new(gw_conn *c)
         size_t headers_cap = s->headers_cap;
         ut_buf head_out = s->head_out, up_head = s->up_head, log_target = s->log_target;
         ut_buf wagi_head = s->wagi_head, wagi_body = s->wagi_body;
-        ut_buf body_in = s->body_in, up_body = s->up_body;
+        ut_buf body_in = s->body_in, up_body = s->up_body, resp_body_out = s->resp_body_out;
         memset(s, 0, sizeof *s);
         s->body_in = body_in;
         s->up_body = up_body;
+        s->resp_body_out = resp_body_out;
         ut_buf_reset(&s->body_in);
         ut_buf_reset(&s->up_body);
+        ut_buf_reset(&s->resp_body_out);
         s->headers = headers;
         s->headers_cap = headers_cap;
         s->resp_headers = resp_headers;

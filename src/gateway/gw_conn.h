@@ -110,6 +110,9 @@ struct gw_stream {
     bool body_filter;        /* the body goes through plugins (gw_plugin_request_body) */
     ut_buf body_in;          /* ... decoded payload read this turn */
     ut_buf up_body;          /* ... framed bytes being written upstream */
+    bool resp_filter;        /* the response body goes through plugins */
+    bool resp_filter_finished; /* ... its last bytes are being written */
+    ut_buf resp_body_out;    /* ... framed bytes being written to the client */
 
     /* response, upstream -> client */
     ut_buf head_out;         /* response head for the client */
@@ -216,5 +219,6 @@ void gw_wagi_stream_done(gw_stream *s); /* frees the WAGI response */
 void gw_proxy_start(gw_stream *s);
 void gw_proxy_abort(gw_stream *s);      /* client went away: drop upstream */
 void gw_proxy_on_client_data(gw_stream *s); /* more request body in c->buf */
+void gw_proxy_resume_response(gw_stream *s); /* a plugin released a held response body */
 
 #endif

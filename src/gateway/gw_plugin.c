@@ -900,6 +900,10 @@ static void stream_wake(void *user, pw_stream *ps)
         }
         return;
     }
+    if (sp->resp_held && !st.response_paused && ps == sp->ps[sp->resp_held_at]) {
+        gw_proxy_resume_response(s); /* the proxy pulls the held body out */
+        return;
+    }
     if (sp->body_held && !st.request_paused && ps == sp->ps[sp->held_at]) {
         gw_proxy_on_client_data(s); /* the proxy pulls the held body out */
         return;
@@ -1178,6 +1182,70 @@ int gw_plugin_request_body(gw_stream *s, const char *data, size_t len, bool eos,
             return 1;
         case PW_CLOSE:
             s->error = "closed by plugin";
+            gw_conn_close(s->c);
+            return 1;
+        }
+    }
+    ut_buf_append(out, in->data, in->len);
+    ut_buf_reset(in);
+    return 0;
+}
+
+bool gw_plugin_filters_response_body(gw_stream *s)
+{
+    gw_stream_plugins *sp = &s->plugins;
+    if (s->resp.body == GW_BODY_NONE || s->is_head)
+        return false;
+    for (size_t i = 0; i < sp->n; i++)
+        if (pw_stream_has_body_callback(sp->ps[i], true))
+            return true;
+    return false;
+}
+
+int gw_plugin_response_body(gw_stream *s, const char *data, size_t len, bool eos, ut_buf *out)
+{
+    gw_stream_plugins *sp = &s->plugins;
+    size_t from = sp->n; /* reverse order: from the last plugin down */
+    ut_buf *in = &sp->carry;
+    ut_buf_reset(in);
+    if (sp->resp_held) {
+        from = sp->resp_held_at;
+        sp->resp_held = false;
+        ut_buf *b = pw_stream_body(sp->ps[from], true);
+        ut_buf_append(in, b->data, b->len);
+        ut_buf_reset(b);
+    } else {
+        ut_buf_append(in, data, len);
+    }
+    for (size_t k = from; k-- > 0;) {
+        pw_stream *ps = sp->ps[k];
+        if (!pw_stream_has_body_callback(ps, true))
+            continue;
+        ut_buf *b = pw_stream_body(ps, true);
+        ut_buf_append(b, in->data, in->len);
+        ut_buf_reset(in);
+        if (b->oom || b->len > body_buffer_limit(s)) {
+            s->error = b->oom ? "out of memory" : "response body over the plugin buffer limit";
+            gw_conn_close(s->c);
+            return 1;
+        }
+        pw_action a = pw_stream_response_body(ps, eos);
+        switch (a) {
+        case PW_CONTINUE:
+            ut_buf_append(in, b->data, b->len);
+            ut_buf_reset(b);
+            continue;
+        case PW_BUFFER:
+        case PW_PAUSE:
+            if (eos) {
+                sp->resp_held = true;
+                sp->resp_held_at = (uint8_t)k;
+                sp->resp_held_eos = true;
+            }
+            return 0;
+        case PW_LOCAL_REPLY: /* the head is out: the stream can only be reset */
+        case PW_CLOSE:
+            s->error = a == PW_CLOSE ? "closed by plugin" : "plugin replied after the response started";
             gw_conn_close(s->c);
             return 1;
         }

@@ -93,7 +93,10 @@ typedef struct gw_stream_plugins {
     bool body_held;      /* request body: a plugin keeps it until it continues */
     uint8_t held_at;     /* ... the index of that plugin */
     bool held_eos;       /* ... and the whole body has arrived */
-    ut_buf carry;        /* request body bytes between two plugins */
+    ut_buf carry;        /* body bytes between two plugins */
+    bool resp_held;      /* response body: a plugin keeps it until it continues */
+    uint8_t resp_held_at;
+    bool resp_held_eos;
     void *req_block;     /* storage for the rebuilt request head */
     void *resp_block;    /* storage for the rebuilt response head */
     struct gw_stream *s;
@@ -121,6 +124,18 @@ bool gw_plugin_filters_request_body(struct gw_stream *s);
  * gw_plugin_request_body(s, NULL, 0, held_eos, out)). */
 int gw_plugin_request_body(struct gw_stream *s, const char *data, size_t len, bool eos,
                            ut_buf *out);
+
+/* The same for the response body (plugins in reverse order), after the
+ * response headers phase: true when a plugin of the chain has a response
+ * body callback and the response has a body. */
+bool gw_plugin_filters_response_body(struct gw_stream *s);
+/* Runs the response-body phase; out gets what goes to the client now.
+ * Returns 0, or 1 when a plugin closed the stream (a local reply is not
+ * possible any more: the head was sent, so that also closes). A held
+ * body resumes through a wake (gw_proxy_resume_response), then
+ * gw_plugin_response_body(s, NULL, 0, resp_held_eos, out). */
+int gw_plugin_response_body(struct gw_stream *s, const char *data, size_t len, bool eos,
+                            ut_buf *out);
 
 /* The upstream's response head is parsed (s->resp): runs the response-
  * headers phase in reverse order. Returns true to forward the (possibly

@@ -183,7 +183,10 @@ static void build_down_head(gw_stream *s)
     bool client10 = s->req.minor_version == 0;
 
     s->resp_pipe.chunked_out = false;
-    switch (resp->body) {
+    gw_body_kind framing = resp->body;
+    if (s->resp_filter)
+        framing = GW_BODY_CHUNKED; /* plugins may change the length */
+    switch (framing) {
     case GW_BODY_NONE:
     case GW_BODY_LENGTH:
         break;
@@ -207,8 +210,8 @@ static void build_down_head(gw_stream *s)
         const gw_header *h = &resp->headers[i];
         if (gw_http1_is_hop_by_hop(resp, h->name))
             continue;
-        if (resp->body != GW_BODY_LENGTH && h->name.len == 14 &&
-            name_is(h->name, "content-length", 14) && resp->body != GW_BODY_NONE)
+        if (framing != GW_BODY_LENGTH && h->name.len == 14 &&
+            name_is(h->name, "content-length", 14) && framing != GW_BODY_NONE)
             continue;
         ut_buf_append(b, h->name.base, h->name.len);
         ut_buf_puts(b, ": ");
@@ -538,6 +541,11 @@ static void send_continue(gw_stream *s)
         gw_conn_close(s->c);
 }
 
+void gw_proxy_resume_response(gw_stream *s)
+{
+    resp_pump(s);
+}
+
 void gw_proxy_on_client_data(gw_stream *s)
 {
     if (s->up && s->up->connected)
@@ -588,6 +596,143 @@ static void up_read_pause(gw_upconn *u)
 static bool head_has_room(gw_upconn *u)
 {
     return u->len < GW_BUF_SIZE;
+}
+
+/* The response body through the plugins' body callbacks (reverse chain
+ * order): decoded upstream payload is copied out, passed to the plugins,
+ * and what they let through goes to the client chunked (close-delimited
+ * for HTTP/1.0). head is the response head when it has not been written
+ * yet. Loops until it must wait for the client, the upstream or a plugin. */
+static void resp_pump_filtered(gw_stream *s, const uv_buf_t *head)
+{
+    gw_conn *c = s->c;
+    bool chunked = s->resp_pipe.chunked_out;
+    for (;;) {
+        gw_upconn *u = s->up;
+        if (s->resp_writing || s->resp_done || !u || c->writing)
+            return;
+        if (s->resp_filter_finished) { /* the last write completed */
+            s->resp_done = true;
+            exchange_done(s);
+            return;
+        }
+        ut_buf *in = &s->body_in, *out = &s->resp_body_out;
+        ut_buf_reset(in);
+        ut_buf_reset(out);
+        gw_stream_plugins *sp = &s->plugins;
+        bool resume = sp->resp_held && !pw_stream_state_of(sp->ps[sp->resp_held_at]).response_paused;
+        if (sp->resp_held && !resume && !head)
+            return; /* a plugin keeps the body until it continues */
+        while (!resume && !sp->resp_held && !s->resp_pipe.dec.done && u->pos < u->len) {
+            const char *d;
+            size_t dl = 0;
+            ssize_t r = gw_http1_body_decode(&s->resp_pipe.dec, u->buf + u->pos, u->len - u->pos, &d, &dl);
+            if (r < 0) {
+                s->error = "malformed response body from upstream";
+                detach_up(s, false);
+                gw_conn_close(c);
+                return;
+            }
+            u->pos += (size_t)r;
+            ut_buf_append(in, d, dl);
+            if (r == 0 && dl == 0)
+                break;
+        }
+        if (u->eof && s->resp_pipe.dec.kind == GW_BODY_UNTIL_CLOSE && u->pos == u->len)
+            s->resp_pipe.dec.done = true;
+        bool eos = resume ? sp->resp_held_eos : s->resp_pipe.dec.done;
+        if (in->oom) {
+            s->error = "out of memory";
+            gw_conn_close(c);
+            return;
+        }
+        if (!resume && !sp->resp_held && (in->len || eos)) {
+            ut_buf payload = {0};
+            if (gw_plugin_response_body(s, in->data, in->len, eos, &payload)) {
+                ut_buf_free(&payload);
+                return; /* closed */
+            }
+            s->resp_pipe.bytes += payload.len;
+            if (payload.len && chunked) {
+                char hex[20];
+                size_t hl = ut_u64_to_text(payload.len, 16, hex);
+                ut_buf_append(out, hex, hl);
+                ut_buf_puts(out, "\r\n");
+            }
+            ut_buf_append(out, payload.data, payload.len);
+            if (payload.len && chunked)
+                ut_buf_puts(out, "\r\n");
+            ut_buf_free(&payload);
+        } else if (resume) {
+            ut_buf payload = {0};
+            if (gw_plugin_response_body(s, NULL, 0, eos, &payload)) {
+                ut_buf_free(&payload);
+                return;
+            }
+            s->resp_pipe.bytes += payload.len;
+            if (payload.len && chunked) {
+                char hex[20];
+                size_t hl = ut_u64_to_text(payload.len, 16, hex);
+                ut_buf_append(out, hex, hl);
+                ut_buf_puts(out, "\r\n");
+            }
+            ut_buf_append(out, payload.data, payload.len);
+            if (payload.len && chunked)
+                ut_buf_puts(out, "\r\n");
+            ut_buf_free(&payload);
+        }
+        bool finished = eos && !sp->resp_held;
+        if (finished && chunked)
+            ut_buf_puts(out, "0\r\n\r\n");
+        if (out->oom) {
+            s->error = "out of memory";
+            gw_conn_close(c);
+            return;
+        }
+        uv_buf_t iov[2];
+        unsigned n = 0;
+        if (head) {
+            iov[n++] = *head;
+            head = NULL;
+        }
+        if (out->len)
+            iov[n++] = uv_buf_init(out->data, (unsigned)out->len);
+        if (n) {
+            int r = gw_conn_write(c, iov, n, on_resp_written);
+            if (r < 0) {
+                s->error = "client write failed";
+                gw_conn_close(c);
+                return;
+            }
+            if (r == GW_WRITE_PENDING) {
+                s->resp_writing = true;
+                up_read_pause(u);
+                gw_upstream_clear_deadline(u);
+                if (finished)
+                    s->resp_filter_finished = true;
+                return;
+            }
+        }
+        if (finished) {
+            s->resp_done = true;
+            exchange_done(s);
+            return;
+        }
+        if (sp->resp_held)
+            return; /* wait for the plugin (wake) */
+        if (u->eof && !s->resp_pipe.dec.done) {
+            s->error = "upstream closed mid-response";
+            detach_up(s, false);
+            gw_conn_close(c);
+            return;
+        }
+        if (u->pos == u->len)
+            u->pos = u->len = 0;
+        if (!u->reading)
+            arm_request_timer(s);
+        up_read_resume(u);
+        return;
+    }
 }
 
 static void resp_pump(gw_stream *s)
@@ -641,6 +786,7 @@ static void resp_pump(gw_stream *s)
             gw_stats_cluster_response(s->w->stats, cc->stat_slot, s->status);
             if (s->plugins.n && !gw_plugin_response_headers(s))
                 return; /* replaced by a local reply, or closed */
+            s->resp_filter = gw_plugin_filters_response_body(s);
             build_down_head(s);
             if (s->head_out.oom) {
                 fail(s, 502, "out of memory");
@@ -651,6 +797,10 @@ static void resp_pump(gw_stream *s)
             s->resp_started = true;
             iov[n++] = uv_buf_init(s->head_out.data, (unsigned)s->head_out.len);
             s->bytes_out += s->head_out.len;
+        }
+        if (s->resp_filter) {
+            resp_pump_filtered(s, n ? &iov[0] : NULL);
+            return;
         }
         if (gw_pipe_fill(&s->resp_pipe, u->buf, &u->pos, u->len, iov, &n, IOV_MAX_N) < 0) {
             s->error = "malformed response body from upstream";

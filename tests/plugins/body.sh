@@ -1,7 +1,8 @@
 # tests/plugins/body.sh — sourced by suite.sh: request bodies through plugin
 # body callbacks (proxy routes). The body streams chunk by chunk through the
 # chain and goes upstream chunked; a plugin may buffer it (StopIteration-
-# AndBuffer) and change it, or answer instead of the upstream.
+# AndBuffer) and change it, or answer instead of the upstream. Responses
+# go the same way in reverse, re-framed chunked to the client.
 section "request bodies through plugins"
 RB=$PWD/build/wasm/plugins/request-block.wasm
 BASIC=$PWD/build/wasm/tests/proxywasm/basic.wasm
@@ -51,6 +52,20 @@ EOF
             "$(ej "$body" 'str(d["body_len"]) + " " + d["body_sha256"]')"
         expect_match "body: ... and the plugin saw the whole body at the end of the stream" \
             'req_body [0-9]+ 11 1' "$(cat "$GW_ERR")"
+        # ---- responses through response body callbacks
+        hdrs=$(hc -D - -o "$TMP/resp.bin" "http://127.0.0.1:$PORT/rb/bytes/3000000")
+        expect_eq "body: a 3 MB response through a body plugin arrives byte for byte" \
+            "$($UPSTREAM --sha 3000000)" "$(sha256sum "$TMP/resp.bin" | cut -c1-64)"
+        expect_match "body: ... re-framed chunked (plugins may change its length)" \
+            $'[Tt]ransfer-[Ee]ncoding: chunked\r' "$hdrs"
+        expect_nomatch "body: ... without the upstream's Content-Length" '[Cc]ontent-[Ll]ength' "$hdrs"
+        out=$(curl -s -0 --max-time 10 -w ' %{http_code}' "http://127.0.0.1:$PORT/rb/ok")
+        expect_eq "body: an HTTP/1.0 client gets the body close-delimited" "ok 200" "$(echo $out)"
+        expect_eq "body: HEAD through a body plugin" "200" \
+            "$(code "http://127.0.0.1:$PORT/rb/bytes/100" -I)"
+        out=$(hc -H 'x-test: resp-body' "http://127.0.0.1:$PORT/splice/ok")
+        expect_eq "body: a plugin buffers the response and appends to it" "$(printf 'ok\n-TAIL')" "$out"
+        expect_match "body: ... it saw the whole body at the end" 'resp_body [0-9]+ 3 1' "$(cat "$GW_ERR")"
         gw_alive && ok "body: gateway alive" || not_ok "body: gateway alive"
         stop_gateway
     else

@@ -403,6 +403,18 @@ EXPORT(proxy_on_response_headers) int on_response_headers(uint32_t id, uint32_t 
     return 0;
 }
 
+EXPORT(proxy_on_response_body) int on_response_body(uint32_t id, uint32_t n, uint32_t eos)
+{
+    if (strcmp(mode_of(id), "resp-body"))
+        return 0;
+    logf_("resp_body %u %u %u", id, n, eos);
+    if (!eos)
+        return 1; /* buffer until the end */
+    int st = proxy_set_buffer_bytes(1, 0xffffffffu, 0, S("-TAIL")); /* append */
+    logf_("resp_append %d", st);
+    return 0;
+}
+
 EXPORT(proxy_on_http_call_response) void on_http_call_response(uint32_t root, uint32_t token, uint32_t nh, uint32_t bs, uint32_t nt)
 {
     logf_("http_resp %u %u %u %u %u", root, token, nh, bs, nt);
