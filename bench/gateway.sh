@@ -238,14 +238,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
       WHY[$px]="exited during the benchmark: $(tail -n 3 "${LOG[$px]}" | tr '\n' ' ')"
       continue
     fi
-    if run_wrk "$px" "$BENCH_SECONDS" "$TMP/wrk.$px.$r"; then
-      RUNS[$px]+="$R_LINE"$'\n'
-      read -r rps _ _ _ bad serr _ <<<"$R_LINE"
-      [ "$bad" != 0 ] && ERR[$px]+="round $r: $bad non-2xx answers; "
-      [ "$serr" != 0 ] && ERR[$px]+="round $r: $serr socket errors; "
-    else
-      ERR[$px]+="round $r: $R_WHY; "
-    fi
+    bench_record_run "$px" "$r"
   done
 done
 progress
@@ -253,10 +246,8 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 
 # The reported figures: per proxy, the median of its runs, each column on its
 # own (with an even count, the mean of the middle two).
-for px in $PROXIES; do
-  [ -n "${RUNS[$px]:-}" ] || continue
-  MED[$px]=$(printf '%s' "${RUNS[$px]}" | median_columns)
-done
+# shellcheck disable=SC2086 # PROXIES is a list of names
+bench_medians $PROXIES
 
 for px in $PROXIES; do
   if [ "${OK[$px]}" = 1 ] && ! alive "$px"; then

@@ -8,8 +8,9 @@
 #   processes   ppid_of, children_of, cpu_ticks, proc_kb, wait_port
 #   ports       free_ports, fill (the @...@ placeholders of bench/gateway/*)
 #   nginx       bench_start_nginx: start an nginx from a template
-#   wrk         wrk_parse, bench_run_wrk (one run + CPU per request), progress
-#   results     median_columns, med_field, bench_target (PASS/MISS/n/a)
+#   wrk         wrk_parse, bench_run_wrk (one run + CPU per request),
+#               bench_record_run (a measured run into RUNS/ERR), progress
+#   results     median_columns, bench_medians, med_field, bench_target (PASS/MISS/n/a)
 # It defines functions only; sourcing it runs nothing and sets no options.
 # Globals it reads or sets are named in each function's comment.
 #
@@ -248,6 +249,24 @@ bench_run_wrk() {
 # terminal (nothing otherwise); progress with no argument clears it.
 if [ -t 2 ]; then progress() { printf "\r%-60s\r${1:-}" "" "${@:2}" >&2; }; else progress() { :; }; fi
 
+# bench_record_run NAME ROUND: one measured run of NAME (the caller's
+# run_wrk NAME SECONDS OUT, BENCH_SECONDS long, output $TMP/wrk.NAME.ROUND).
+# Appends its R_LINE to RUNS[NAME]; non-2xx answers, socket errors or a failed
+# run are appended to ERR[NAME] as "round ROUND: ...; " (RUNS and ERR are the
+# caller's associative arrays).
+bench_record_run() {
+  local bad serr
+  if run_wrk "$1" "$BENCH_SECONDS" "$TMP/wrk.$1.$2"; then
+    RUNS[$1]+="$R_LINE"$'\n'
+    read -r _ _ _ _ bad serr _ <<<"$R_LINE"
+    [ "$bad" != 0 ] && ERR[$1]+="round $2: $bad non-2xx answers; "
+    [ "$serr" != 0 ] && ERR[$1]+="round $2: $serr socket errors; "
+  else
+    ERR[$1]+="round $2: $R_WHY; "
+  fi
+  return 0
+}
+
 # ---- results -------------------------------------------------------------------
 
 # median_columns: reads lines of numbers on stdin (one run a line) and prints
@@ -267,9 +286,20 @@ median_columns() {
     }'
 }
 
+# bench_medians NAME...: MED[NAME] = median_columns of RUNS[NAME] for each
+# NAME that has runs (MED and RUNS are the caller's associative arrays).
+bench_medians() {
+  local n
+  for n in "$@"; do
+    [ -n "${RUNS[$n]:-}" ] || continue
+    # shellcheck disable=SC2004 # MED is associative: the $ is needed
+    MED[$n]=$(printf '%s' "${RUNS[$n]}" | median_columns)
+  done
+}
+
 # med_field NAME INDEX: prints column INDEX (0-based) of MED[NAME] (the
 # caller's associative array of median_columns lines); empty when absent.
-med_field() { local -a f; read -ra f <<<"${MED[$1]:-}"; echo "${f[$2]:-}"; }
+med_field() { local -a cols; read -ra cols <<<"${MED[$1]:-}"; echo "${cols[$2]:-}"; }
 
 # bench_target W1 W2 TEXT VALUE MET: prints "  TEXT VALUE VERDICT" with TEXT
 # and VALUE padded to W1 and W2 columns. MET 1 = PASS; na = n/a (not

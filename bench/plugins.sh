@@ -310,24 +310,15 @@ for ((k = 1; k <= ROUNDS; k++)); do
       WHY[$r]="gateway exited: $(tail -n 3 "$TMP/sluice.log" | tr '\n' ' ')"
       continue
     fi
-    if run_wrk "$r" "$BENCH_SECONDS" "$TMP/wrk.$r.$k"; then
-      RUNS[$r]+="$R_LINE"$'\n'
-      read -r _ _ _ _ bad serr _ <<<"$R_LINE"
-      [ "$bad" != 0 ] && ERR[$r]+="round $k: $bad non-2xx answers; "
-      [ "$serr" != 0 ] && ERR[$r]+="round $k: $serr socket errors; "
-    else
-      ERR[$r]+="round $k: $R_WHY; "
-    fi
+    bench_record_run "$r" "$k"
   done
 done
 progress
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 T1=$(date +%s)
 
-for r in $ROUTES; do
-  [ -n "${RUNS[$r]:-}" ] || continue
-  MED[$r]=$(printf '%s' "${RUNS[$r]}" | median_columns)
-done
+# shellcheck disable=SC2086 # ROUTES is a list of names
+bench_medians $ROUTES
 field() { med_field "$@"; } # field ROUTE INDEX
 valid() { [ "${OK[$1]:-0}" = 1 ] && [ -n "${MED[$1]:-}" ] && [ -z "${ERR[$1]:-}" ]; }
 
