@@ -68,167 +68,46 @@ BENCH_STRICT=${BENCH_STRICT:-0}
 GW_BENCH_SELFTEST=${GW_BENCH_SELFTEST:-0}
 HERE=bench/gateway
 
-note() { printf '%s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 # ---- tools -------------------------------------------------------------------
 
-if [ -z "${NGINX:-}" ]; then
-  NGINX=$(command -v nginx 2>/dev/null || true)
-  [ -z "$NGINX" ] && [ -x /usr/sbin/nginx ] && NGINX=/usr/sbin/nginx
-fi
-missing=()
-command -v "$WRK" >/dev/null 2>&1 || missing+=(wrk)
-[ -n "${NGINX:-}" ] && [ -x "$(command -v "$NGINX" 2>/dev/null || echo "$NGINX")" ] || missing+=(nginx-light)
-command -v python3 >/dev/null 2>&1 || missing+=(python3)
-command -v curl >/dev/null 2>&1 || missing+=(curl)
-if [ "${#missing[@]}" -gt 0 ]; then
-  note "bench/gateway: needs ${missing[*]} (listed in scripts/deps.sh); as root run:"
-  note "  apt-get install -y ${missing[*]}     (or: make deps)"
-  exit 2
-fi
+bench_check_tools gateway
 
 # ---- set-up ------------------------------------------------------------------
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sluice-gwbench.XXXXXX")
-mkdir -p "$TMP/tmp"
-PIDS=()      # every process we started, in start order
-IDLE_FD=""   # write end of the idle_conns.py stdin fifo while it runs
-
-# ppid_of PID: its parent's PID (empty when PID is gone).
-ppid_of() {
-  local line rest
-  local -a fld
-  { read -r line <"/proc/$1/stat"; } 2>/dev/null || return 0
-  rest=${line##*) }
-  read -ra fld <<<"$rest"
-  echo "${fld[1]}"
-}
-
-cleanup() {
-  local i p pp mine=()
-  [ -n "$IDLE_FD" ] && exec {IDLE_FD}>&- 2>/dev/null
-  # Signal only processes that are still ours (children of this shell, or
-  # an nginx worker of our master): a PID that exited early may be reused.
-  for i in "${PIDS[@]}"; do
-    pp=$(ppid_of "$i")
-    [ -n "$pp" ] || continue
-    if [ "$pp" = $$ ]; then
-      mine+=("$i")
-    else
-      for p in "${PIDS[@]}"; do [ "$pp" = "$p" ] && mine+=("$i") && break; done
-    fi
-  done
-  PIDS=("${mine[@]}")
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    kill -TERM "${PIDS[i]}" 2>/dev/null || true
-  done
-  for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-    p=""
-    for i in "${PIDS[@]}"; do kill -0 "$i" 2>/dev/null && p=1; done
-    [ -z "$p" ] && break
-    sleep 0.1
-  done
-  for i in "${PIDS[@]}"; do kill -KILL "$i" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_setup_tmp sluice-gwbench
+IDLE_FD=""   # write end of the idle_conns.py stdin fifo while it runs (closed by bench_cleanup)
 
 # More descriptors for the idle-connection test (children inherit this).
 hard=$(ulimit -Hn)
 if [ "$hard" = unlimited ] || [ "$hard" -ge 65536 ]; then ulimit -n 65536 2>/dev/null || true; else ulimit -n "$hard" 2>/dev/null || true; fi
 
 # Four free ports on 127.0.0.1 (the kernel picks them; closed again at once).
-read -r P_UP P_NGINX P_SLUICE P_ADMIN < <(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(4)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])')
-
-# fill TEMPLATE OUT: substitutes the @...@ placeholders.
-USER_LINE=""
-[ "$(id -u)" = 0 ] && USER_LINE="user root;" # workers would otherwise be nobody, without access to $TMP
-fill() {
-  sed -e "s|@DIR@|$TMP|g" -e "s|@USER@|$USER_LINE|g" -e "s|@UPSTREAM_PORT@|$P_UP|g" \
-    -e "s|@PORT@|$3|g" -e "s|@ADMIN_PORT@|$P_ADMIN|g" "$1" >"$2"
-}
+read -r P_UP P_NGINX P_SLUICE P_ADMIN < <(free_ports 4)
 
 # ---- process helpers ---------------------------------------------------------
 # PROC_PIDS[NAME] holds a space-separated PID list, deliberately expanded
 # unquoted where it is passed on.
 # shellcheck disable=SC2086
 
-# children_of PID: the PIDs whose parent is PID.
-children_of() {
-  local f line rest
-  local -a fld
-  for f in /proc/[0-9]*/stat; do
-    { read -r line <"$f"; } 2>/dev/null || continue # it may have exited since the glob
-    rest=${line##*) }
-    read -ra fld <<<"$rest"
-    [ "${fld[1]}" = "$1" ] && echo "${f//[!0-9]/}"
-  done
-  return 0
-}
-
-# cpu_ticks PID...: utime+stime summed over the processes (all their threads).
-cpu_ticks() {
-  local p line rest sum=0
-  local -a fld
-  for p in "$@"; do
-    { read -r line <"/proc/$p/stat"; } 2>/dev/null || continue
-    rest=${line##*) }
-    read -ra fld <<<"$rest"
-    sum=$((sum + fld[11] + fld[12])) # fields 14 and 15 of stat(5)
-  done
-  echo "$sum"
-}
-
-# proc_kb FIELD PID...: a /proc/PID/status field (VmRSS, VmHWM) summed, in KiB.
-proc_kb() {
-  local f=$1 p sum=0 v
-  shift
-  for p in "$@"; do
-    v=$(awk -v f="$f:" '$1 == f { print $2 }' "/proc/$p/status" 2>/dev/null)
-    sum=$((sum + ${v:-0}))
-  done
-  echo "$sum"
-}
-
-# wait_port PORT PID: until PORT accepts connections (10 s), while PID lives.
-wait_port() {
-  local i
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$2" 2>/dev/null || return 1
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  return 1
-}
-
 declare -A MAIN_PID PROC_PIDS WORKER_PID PORT WHY LOG OK IDLE_RSS PER_CONN WHY_MEM RUNS MED ERR PEAK_RSS END_RSS
 
 # start_nginx NAME CONF PORT: runs nginx from $TMP; PROC_PIDS = master + worker.
 start_nginx() {
-  local name=$1 conf=$2 port=$3 pid w
-  fill "$conf" "$TMP/$name.conf" "$port"
+  local name=$1 conf=$2 port=$3 w
   LOG[$name]=$TMP/$name.error.log
-  "$NGINX" -p "$TMP/" -e "$TMP/$name.error.log" -c "$TMP/$name.conf" -g 'daemon off;' \
-    >"$TMP/$name.out" 2>&1 </dev/null &
-  pid=$!
-  PIDS+=("$pid")
-  MAIN_PID[$name]=$pid
   PORT[$name]=$port
-  if ! wait_port "$port" "$pid"; then
+  if ! bench_start_nginx "$name" "$conf" "$port"; then
+    MAIN_PID[$name]=$NX_PID
     WHY[$name]="did not start: $(cat "$TMP/$name.out" "$TMP/$name.error.log" 2>/dev/null | tail -n 3 | tr '\n' ' ')"
     return 1
   fi
-  w=$(children_of "$pid" | head -n 1)
-  [ -n "$w" ] && PIDS+=("$w") # so cleanup reaches it even if the master dies first
-  WORKER_PID[$name]=${w:-$pid}
-  PROC_PIDS[$name]="$pid${w:+ $w}"
+  MAIN_PID[$name]=$NX_PID
+  w=${NX_WORKERS%% *} # nginx runs 1 worker
+  WORKER_PID[$name]=${w:-$NX_PID}
+  PROC_PIDS[$name]="$NX_PID${w:+ $w}"
 }
 
 # start_sluice NAME: the gateway with a config generated from sluice.yaml.
@@ -339,49 +218,8 @@ fi
 CLK_TCK=$(getconf CLK_TCK)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 
-# wrk_parse FILE -> "rps requests p50_us p99_us non2xx socket_errors"
-wrk_parse() {
-  awk '
-    function us(s,   v) {
-      v = s + 0
-      if (s ~ /us$/) return v
-      if (s ~ /ms$/) return v * 1000
-      if (s ~ /m$/) return v * 60e6
-      if (s ~ /s$/) return v * 1e6
-      return v
-    }
-    /requests in/ { req = $1 }
-    /^Requests\/sec:/ { rps = $2 }
-    /Latency Distribution/ { dist = 1; next }
-    dist && $1 == "50%" { p50 = us($2) }
-    dist && $1 == "99%" { p99 = us($2); dist = 0 }
-    /Non-2xx or 3xx responses:/ { bad = $NF }
-    /Socket errors:/ { gsub(",", ""); serr = $4 + $6 + $8 + $10 }
-    END { printf "%s %s %s %s %d %d\n", rps, req, p50, p99, bad, serr }' "$1"
-}
-
 # run_wrk NAME SECONDS OUT -> R_LINE "rps req p50 p99 non2xx serr cpu_us_per_req"
-run_wrk() {
-  local name=$1 secs=$2 out=$3 c0 c1 rc=0
-  c0=$(cpu_ticks ${PROC_PIDS[$name]})
-  # In the background, so a signal to this script is handled at once.
-  timeout $((secs + 30)) "$WRK" -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${secs}s" --latency \
-    "http://127.0.0.1:${PORT[$name]}/" >"$out" 2>&1 &
-  PIDS+=($!)
-  wait $! || rc=$?
-  unset 'PIDS[-1]'
-  c1=$(cpu_ticks ${PROC_PIDS[$name]})
-  if [ "$rc" != 0 ] || ! grep -q '^Requests/sec:' "$out"; then
-    R_LINE=""
-    R_WHY="wrk failed (exit $rc): $(tail -n 2 "$out" | tr '\n' ' ')"
-    return 1
-  fi
-  read -r rps req p50 p99 bad serr <<<"$(wrk_parse "$out")"
-  R_LINE="$rps $req $p50 $p99 $bad $serr $(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" -v n="$req" \
-    'BEGIN { printf "%.2f", (n > 0 ? d / hz * 1e6 / n : 0) }')"
-}
-
-if [ -t 2 ]; then progress() { printf "\r%-60s\r${1:-}" "" "${@:2}" >&2; }; else progress() { :; }; fi
+run_wrk() { bench_run_wrk "$2" "$3" "${PROC_PIDS[$1]}" "http://127.0.0.1:${PORT[$1]}/"; }
 
 for px in $PROXIES; do
   [ "${OK[$px]}" = 1 ] || continue
@@ -400,14 +238,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
       WHY[$px]="exited during the benchmark: $(tail -n 3 "${LOG[$px]}" | tr '\n' ' ')"
       continue
     fi
-    if run_wrk "$px" "$BENCH_SECONDS" "$TMP/wrk.$px.$r"; then
-      RUNS[$px]+="$R_LINE"$'\n'
-      read -r rps _ _ _ bad serr _ <<<"$R_LINE"
-      [ "$bad" != 0 ] && ERR[$px]+="round $r: $bad non-2xx answers; "
-      [ "$serr" != 0 ] && ERR[$px]+="round $r: $serr socket errors; "
-    else
-      ERR[$px]+="round $r: $R_WHY; "
-    fi
+    bench_record_run "$px" "$r"
   done
 done
 progress
@@ -415,20 +246,8 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 
 # The reported figures: per proxy, the median of its runs, each column on its
 # own (with an even count, the mean of the middle two).
-for px in $PROXIES; do
-  [ -n "${RUNS[$px]:-}" ] || continue
-  MED[$px]=$(printf '%s' "${RUNS[$px]}" | awk '
-    NF { n++; for (i = 1; i <= NF; i++) v[i, n] = $i; nf = NF }
-    END {
-      for (i = 1; i <= nf; i++) {
-        for (a = 1; a <= n; a++) c[a] = v[i, a]
-        for (a = 2; a <= n; a++) for (b = a; b > 1 && c[b - 1] + 0 > c[b] + 0; b--) { t = c[b]; c[b] = c[b - 1]; c[b - 1] = t }
-        m = n % 2 ? c[(n + 1) / 2] : (c[n / 2] + c[n / 2 + 1]) / 2
-        printf "%s%s", (i > 1 ? " " : ""), m
-      }
-      print ""
-    }')
-done
+# shellcheck disable=SC2086 # PROXIES is a list of names
+bench_medians $PROXIES
 
 for px in $PROXIES; do
   if [ "${OK[$px]}" = 1 ] && ! alive "$px"; then
@@ -446,14 +265,10 @@ done
 STATUS=0
 MISSED=0
 label() { if [ "$1" = sluice ] && [ "$GW_BENCH_SELFTEST" = 1 ]; then echo "sluice*"; else echo "$1"; fi; }
-field() { local -a f; read -ra f <<<"${MED[$1]:-}"; echo "${f[$2]:-}"; } # field NAME INDEX
+field() { med_field "$@"; } # field NAME INDEX
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) printf "n/a"; else printf "%.2fx", a / b }'; }
-target() { # target TEXT VALUE MET(0/1 or n/a)
-  local v=MISS
-  if [ "$3" = 1 ]; then v=PASS; else MISSED=1; fi
-  printf '  %-34s %-10s %s\n' "$1" "$2" "$v"
-}
+target() { bench_target 34 10 "$@"; } # target TEXT VALUE MET(1, else a miss)
 
 echo "gateway: wrk -t$WRK_THREADS -c$WRK_CONNS -d${BENCH_SECONDS}s --latency, one worker per proxy, upstream nginx (1 worker), all on 127.0.0.1"
 echo "median of $ROUNDS interleaved runs per proxy, each column on its own; CPU = the proxy's utime+stime / requests"

@@ -83,24 +83,12 @@ KEEP_RUNNING=${KEEP_RUNNING:-0}
 BENCH_STRICT=${BENCH_STRICT:-0}
 HERE=bench/gateway
 
-note() { printf '%s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 # ---- tools -------------------------------------------------------------------
 
-if [ -z "${NGINX:-}" ]; then
-  NGINX=$(command -v nginx 2>/dev/null || true)
-  [ -z "$NGINX" ] && [ -x /usr/sbin/nginx ] && NGINX=/usr/sbin/nginx
-fi
-missing=()
-command -v "$WRK" >/dev/null 2>&1 || missing+=(wrk)
-[ -n "${NGINX:-}" ] && [ -x "$(command -v "$NGINX" 2>/dev/null || echo "$NGINX")" ] || missing+=(nginx-light)
-command -v python3 >/dev/null 2>&1 || missing+=(python3)
-command -v curl >/dev/null 2>&1 || missing+=(curl)
-if [ "${#missing[@]}" -gt 0 ]; then
-  note "bench/plugins: needs ${missing[*]} (listed in scripts/deps.sh); as root run:"
-  note "  apt-get install -y ${missing[*]}     (or: make deps)"
-  exit 2
-fi
+bench_check_tools plugins
 if [ ! -x "$SLUICE" ]; then
   note "bench/plugins: $SLUICE not built (make)"
   exit 1
@@ -114,85 +102,8 @@ done
 
 # ---- set-up ------------------------------------------------------------------
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sluice-plbench.XXXXXX")
-mkdir -p "$TMP/tmp"
-PIDS=()
-
-ppid_of() {
-  local line rest
-  local -a fld
-  { read -r line <"/proc/$1/stat"; } 2>/dev/null || return 0
-  rest=${line##*) }
-  read -ra fld <<<"$rest"
-  echo "${fld[1]}"
-}
-
-cleanup() {
-  local i p pp mine=()
-  # Only processes that are still ours (children of this shell or of one of them).
-  for i in "${PIDS[@]}"; do
-    pp=$(ppid_of "$i")
-    [ -n "$pp" ] || continue
-    if [ "$pp" = $$ ]; then
-      mine+=("$i")
-    else
-      for p in "${PIDS[@]}"; do [ "$pp" = "$p" ] && mine+=("$i") && break; done
-    fi
-  done
-  PIDS=("${mine[@]}")
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill -TERM "${PIDS[i]}" 2>/dev/null || true; done
-  for _ in $(seq 20); do
-    p=""
-    for i in "${PIDS[@]}"; do kill -0 "$i" 2>/dev/null && p=1; done
-    [ -z "$p" ] && break
-    sleep 0.1
-  done
-  for i in "${PIDS[@]}"; do kill -KILL "$i" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_ports() { # free_ports N: N free ports on 127.0.0.1 (the kernel picks them)
-  python3 -c '
-import socket, sys
-ss = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])' "$1"
-}
+bench_setup_tmp sluice-plbench
 read -r P_UP P_GW P_ADMIN < <(free_ports 3)
-
-USER_LINE=""
-[ "$(id -u)" = 0 ] && USER_LINE="user root;"
-fill() {
-  sed -e "s|@DIR@|$TMP|g" -e "s|@USER@|$USER_LINE|g" -e "s|@UPSTREAM_PORT@|$P_UP|g" \
-    -e "s|@PORT@|$3|g" "$1" >"$2"
-}
-
-cpu_ticks() { # utime+stime of the processes, all threads
-  local p line rest sum=0
-  local -a fld
-  for p in "$@"; do
-    { read -r line <"/proc/$p/stat"; } 2>/dev/null || continue
-    rest=${line##*) }
-    read -ra fld <<<"$rest"
-    sum=$((sum + fld[11] + fld[12]))
-  done
-  echo "$sum"
-}
-rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null; }
-
-wait_port() {
-  local i
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$2" 2>/dev/null || return 1
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  return 1
-}
 
 # ---- credentials -------------------------------------------------------------
 
@@ -271,16 +182,10 @@ write_config() { # write_config FILE PORT ADMIN_PORT "PLUGIN..."
 
 # ---- start -------------------------------------------------------------------
 
-fill "$HERE/upstream.conf" "$TMP/upstream.conf" "$P_UP"
-"$NGINX" -p "$TMP/" -e "$TMP/upstream.error.log" -c "$TMP/upstream.conf" -g 'daemon off;' \
-  >"$TMP/upstream.out" 2>&1 </dev/null &
-UP_PID=$!
-PIDS+=("$UP_PID")
-if ! wait_port "$P_UP" "$UP_PID"; then
+if ! bench_start_nginx upstream "$HERE/upstream.conf" "$P_UP"; then
   note "bench/plugins: upstream nginx did not start: $(tail -n 3 "$TMP/upstream.out" "$TMP/upstream.error.log" 2>/dev/null | tr '\n' ' ')"
   exit 1
 fi
-for c in $(pgrep -P "$UP_PID" 2>/dev/null); do PIDS+=("$c"); done
 
 start_gw() { # start_gw NAME CONFIG PORT -> GW_PID
   env -u PORT SLUICE_PLUGIN_LOG="${SLUICE_PLUGIN_LOG:-warn}" "$SLUICE" gateway -c "$2" >"$TMP/$1.log" 2>&1 </dev/null &
@@ -383,47 +288,10 @@ CLK_TCK=$(getconf CLK_TCK)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 T0=$(date +%s)
 
-wrk_parse() { # FILE -> "rps requests p50_us p99_us non2xx socket_errors"
-  awk '
-    function us(s,   v) {
-      v = s + 0
-      if (s ~ /us$/) return v
-      if (s ~ /ms$/) return v * 1000
-      if (s ~ /m$/) return v * 60e6
-      if (s ~ /s$/) return v * 1e6
-      return v
-    }
-    /requests in/ { req = $1 }
-    /^Requests\/sec:/ { rps = $2 }
-    /Latency Distribution/ { dist = 1; next }
-    dist && $1 == "50%" { p50 = us($2) }
-    dist && $1 == "99%" { p99 = us($2); dist = 0 }
-    /Non-2xx or 3xx responses:/ { bad = $NF }
-    /Socket errors:/ { gsub(",", ""); serr = $4 + $6 + $8 + $10 }
-    END { printf "%s %s %s %s %d %d\n", rps, req, p50, p99, bad, serr }' "$1"
-}
-
 run_wrk() { # run_wrk ROUTE SECONDS OUT -> R_LINE "rps req p50 p99 non2xx serr cpu_us"
-  local r=$1 secs=$2 out=$3 c0 c1 rc=0
-  hdr_args "$r"
-  c0=$(cpu_ticks "$GW")
-  timeout $((secs + 30)) "$WRK" -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${secs}s" --latency \
-    "${HARGS[@]}" "http://127.0.0.1:$P_GW/$r/" >"$out" 2>&1 &
-  PIDS+=($!)
-  wait $! || rc=$?
-  unset 'PIDS[-1]'
-  c1=$(cpu_ticks "$GW")
-  if [ "$rc" != 0 ] || ! grep -q '^Requests/sec:' "$out"; then
-    R_LINE=""
-    R_WHY="wrk failed (exit $rc): $(tail -n 2 "$out" | tr '\n' ' ')"
-    return 1
-  fi
-  read -r rps req p50 p99 bad serr <<<"$(wrk_parse "$out")"
-  R_LINE="$rps $req $p50 $p99 $bad $serr $(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" -v n="$req" \
-    'BEGIN { printf "%.2f", (n > 0 ? d / hz * 1e6 / n : 0) }')"
+  hdr_args "$1"
+  bench_run_wrk "$2" "$3" "$GW" "http://127.0.0.1:$P_GW/$1/" "${HARGS[@]}"
 }
-
-if [ -t 2 ]; then progress() { printf "\r%-60s\r${1:-}" "" "${@:2}" >&2; }; else progress() { :; }; fi
 
 read -ra order <<<"$ROUTES"
 for r in "${order[@]}"; do
@@ -442,35 +310,16 @@ for ((k = 1; k <= ROUNDS; k++)); do
       WHY[$r]="gateway exited: $(tail -n 3 "$TMP/sluice.log" | tr '\n' ' ')"
       continue
     fi
-    if run_wrk "$r" "$BENCH_SECONDS" "$TMP/wrk.$r.$k"; then
-      RUNS[$r]+="$R_LINE"$'\n'
-      read -r _ _ _ _ bad serr _ <<<"$R_LINE"
-      [ "$bad" != 0 ] && ERR[$r]+="round $k: $bad non-2xx answers; "
-      [ "$serr" != 0 ] && ERR[$r]+="round $k: $serr socket errors; "
-    else
-      ERR[$r]+="round $k: $R_WHY; "
-    fi
+    bench_record_run "$r" "$k"
   done
 done
 progress
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 T1=$(date +%s)
 
-for r in $ROUTES; do
-  [ -n "${RUNS[$r]:-}" ] || continue
-  MED[$r]=$(printf '%s' "${RUNS[$r]}" | awk '
-    NF { n++; for (i = 1; i <= NF; i++) v[i, n] = $i; nf = NF }
-    END {
-      for (i = 1; i <= nf; i++) {
-        for (a = 1; a <= n; a++) c[a] = v[i, a]
-        for (a = 2; a <= n; a++) for (b = a; b > 1 && c[b - 1] + 0 > c[b] + 0; b--) { t = c[b]; c[b] = c[b - 1]; c[b - 1] = t }
-        m = n % 2 ? c[(n + 1) / 2] : (c[n / 2] + c[n / 2 + 1]) / 2
-        printf "%s%s", (i > 1 ? " " : ""), m
-      }
-      print ""
-    }')
-done
-field() { local -a f; read -ra f <<<"${MED[$1]:-}"; echo "${f[$2]:-}"; }
+# shellcheck disable=SC2086 # ROUTES is a list of names
+bench_medians $ROUTES
+field() { med_field "$@"; } # field ROUTE INDEX
 valid() { [ "${OK[$1]:-0}" = 1 ] && [ -n "${MED[$1]:-}" ] && [ -z "${ERR[$1]:-}" ]; }
 
 # ---- memory ------------------------------------------------------------------
@@ -549,11 +398,7 @@ fi
 
 STATUS=0
 MISSED=0
-target() { # target TEXT VALUE MET(1 = pass, na = not measured, else miss)
-  local v=MISS
-  if [ "$3" = 1 ]; then v=PASS; elif [ "$3" = na ]; then v=n/a; else MISSED=1; fi
-  printf '  %-52s %-18s %s\n' "$1" "$2" "$v"
-}
+target() { bench_target 52 18 "$@"; } # target TEXT VALUE MET(1 = pass, na = not measured, else miss)
 
 echo
 echo "plugins: wrk -t$WRK_THREADS -c$WRK_CONNS -d${BENCH_SECONDS}s --latency per run, $ROUNDS interleaved rounds, median per column"

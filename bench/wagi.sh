@@ -23,6 +23,8 @@ SECS=${BENCH_SECONDS:-5}
 ROUNDS=${ROUNDS:-3}
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
+# shellcheck source=bench/lib.sh
+. bench/lib.sh # free_ports only: the rest of this script is its own (wrk -c100, integer figures)
 for t in wrk clang curl; do
     command -v "$t" >/dev/null || { echo "bench/wagi.sh: needs $t (scripts/deps.sh)"; exit 2; }
 done
@@ -31,11 +33,7 @@ GW=""
 cleanup() { [ -n "$GW" ] && kill "$GW" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
 clang --target=wasm32-wasi --sysroot=/usr -O2 tests/wagi/hello.c -o "$TMP/hello.wasm"
-read -r PORT ADMIN <<<"$($PY -c '
-import socket
-s=[socket.socket() for _ in range(2)]
-[x.bind(("127.0.0.1",0)) for x in s]
-print(*[x.getsockname()[1] for x in s])')"
+read -r PORT ADMIN <<<"$(free_ports 2)"
 cat >"$TMP/gw.yaml" <<YAML
 listeners: [{address: 127.0.0.1:$PORT}]
 admin: {address: 127.0.0.1:$ADMIN}
