@@ -559,7 +559,9 @@ static gw_str put(char **cursor, const char *p, size_t n)
 
 /* Rebuilds s->req from the plugins' request map. Returns 0, or -1 when a
  * plugin produced an invalid request (500), -2 on OOM. */
-static int apply_request_map(gw_stream *s, const pw_map *m)
+/* *old gets the previous rebuilt head's block (the caller frees it once it
+ * no longer compares against the old request). */
+static int apply_request_map(gw_stream *s, const pw_map *m, void **old)
 {
     const pw_map_entry *method = pw_map_get(m, ":method", 7), *path = pw_map_get(m, ":path", 5),
                        *auth = pw_map_get(m, ":authority", 10);
@@ -597,7 +599,7 @@ static int apply_request_map(gw_stream *s, const pw_map *m)
         arr[n].value = put(&cur, e->value, e->value_len);
         n++;
     }
-    free(s->plugins.req_block);
+    *old = s->plugins.req_block;
     s->plugins.req_block = block;
     req->headers = arr;
     req->n_headers = n;
@@ -973,7 +975,16 @@ static bool finish_request(gw_stream *s, size_t last)
         return true;
     gw_str old_method = s->req.method, old_target = s->req.target;
     gw_str old_host = s->req.host ? s->req.host->value : (gw_str){"", 0};
-    int r = apply_request_map(s, m);
+    void *old_block = NULL;
+    int r = apply_request_map(s, m, &old_block);
+    bool moved = r == 0 &&
+                 (old_method.len != s->req.method.len ||
+                  memcmp(old_method.base, s->req.method.base, old_method.len) ||
+                  old_target.len != s->req.target.len ||
+                  memcmp(old_target.base, s->req.target.base, old_target.len) ||
+                  old_host.len != s->req.host->value.len ||
+                  memcmp(old_host.base, s->req.host->value.base, old_host.len));
+    free(old_block); /* the old strings are not used past this point */
     if (r < 0) {
         fail_stream(s, r == -2 ? 503 : 500,
                     r == -2 ? "out of memory" : "a plugin produced an invalid request head");
@@ -981,9 +992,7 @@ static bool finish_request(gw_stream *s, size_t last)
     }
     /* Envoy clears the route cache when a filter changes the request. */
     gw_str nh = s->req.host->value;
-    if (old_method.len != s->req.method.len || memcmp(old_method.base, s->req.method.base, old_method.len) ||
-        old_target.len != s->req.target.len || memcmp(old_target.base, s->req.target.base, old_target.len) ||
-        old_host.len != nh.len || memcmp(old_host.base, nh.base, nh.len)) {
+    if (moved) {
         const gw_route_conf *was = s->route;
         gw_stream_reroute(s);
         if (!s->route)
