@@ -36,4 +36,13 @@ for sec in as plugins body reroute bad reload; do
     fi
 done
 
+# Under ASan/UBSan (make test-asan) every gateway's stderr must be clean,
+# including LeakSanitizer's report at exit.
+if grep -lqE 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer' "$TMP"/gw-*.err 2>/dev/null; then
+    not_ok "no sanitizer reports in any gateway's stderr" \
+        "$(grep -hE -A12 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer' "$TMP"/gw-*.err | head -40)"
+else
+    ok "no sanitizer reports in any gateway's stderr"
+fi
+
 finish
