@@ -1114,6 +1114,18 @@ void gw_conn_drain_all(gw_worker *w)
 
 /* ---- body re-framing ---------------------------------------------------- */
 
+void gw_chunk_frame(ut_buf *dst, const char *p, size_t n)
+{
+    if (!n)
+        return;
+    char hex[20];
+    size_t hl = ut_u64_to_text(n, 16, hex);
+    ut_buf_append(dst, hex, hl);
+    ut_buf_puts(dst, "\r\n");
+    ut_buf_append(dst, p, n);
+    ut_buf_puts(dst, "\r\n");
+}
+
 int gw_pipe_fill(gw_pipe *p, const char *buf, size_t *pos, size_t len, uv_buf_t *iov, unsigned *n,
                  unsigned max)
 {

@@ -43,6 +43,10 @@ typedef struct gw_pipe {
 int gw_pipe_fill(gw_pipe *p, const char *buf, size_t *pos, size_t len, uv_buf_t *iov, unsigned *n,
                  unsigned max);
 
+/* Appends p[0..n) as one chunk of chunked encoding ("HEX\r\n" data
+ * "\r\n"); nothing for n == 0 (that would be the terminator). */
+void gw_chunk_frame(ut_buf *dst, const char *p, size_t n);
+
 typedef struct gw_stream gw_stream;
 typedef struct gw_conn gw_conn;
 typedef void (*gw_write_cb)(gw_conn *c, int status);
@@ -107,7 +111,7 @@ struct gw_stream {
     bool body_taken;         /* body bytes were consumed from c->buf */
     bool req_writing;
     bool sent_continue;
-    bool body_filter;        /* the body goes through plugins (gw_plugin_request_body) */
+    bool body_filter;        /* the body goes through plugins (gw_plugin_body) */
     ut_buf body_in;          /* ... decoded payload read this turn */
     ut_buf up_body;          /* ... framed bytes being written upstream */
     bool resp_filter;        /* the response body goes through plugins */

@@ -902,12 +902,13 @@ static void stream_wake(void *user, pw_stream *ps)
         }
         return;
     }
-    if (sp->resp_held && !st.response_paused && ps == sp->ps[sp->resp_held_at]) {
-        gw_proxy_resume_response(s); /* the proxy pulls the held body out */
+    /* a held body: the proxy pulls it out */
+    if (gw_plugin_body_resumable(s, true) && ps == sp->ps[sp->hold[1].at]) {
+        gw_proxy_resume_response(s);
         return;
     }
-    if (sp->body_held && !st.request_paused && ps == sp->ps[sp->held_at]) {
-        gw_proxy_on_client_data(s); /* the proxy pulls the held body out */
+    if (gw_plugin_body_resumable(s, false) && ps == sp->ps[sp->hold[0].at]) {
+        gw_proxy_on_client_data(s);
         return;
     }
     if (sp->request_paused && !st.request_paused && ps == sp->ps[sp->paused_at]) {
@@ -1119,15 +1120,24 @@ bool gw_plugin_response_headers(gw_stream *s)
     return true;
 }
 
-bool gw_plugin_filters_request_body(gw_stream *s)
+bool gw_plugin_filters_body(gw_stream *s, bool response)
 {
     gw_stream_plugins *sp = &s->plugins;
-    if (s->req.body == GW_BODY_NONE)
+    if (response ? s->resp.body == GW_BODY_NONE || s->is_head : s->req.body == GW_BODY_NONE)
         return false;
     for (size_t i = 0; i < sp->n; i++)
-        if (pw_stream_has_body_callback(sp->ps[i], false))
+        if (pw_stream_has_body_callback(sp->ps[i], response))
             return true;
     return false;
+}
+
+bool gw_plugin_body_resumable(const gw_stream *s, bool response)
+{
+    const gw_body_hold *h = &s->plugins.hold[response];
+    if (!h->on)
+        return false;
+    pw_stream_state st = pw_stream_state_of(s->plugins.ps[h->at]);
+    return !(response ? st.response_paused : st.request_paused);
 }
 
 /* What a plugin may keep buffered: the configured body limit, else 16 MiB. */
@@ -1137,40 +1147,52 @@ static uint64_t body_buffer_limit(const gw_stream *s)
     return m ? m : (uint64_t)16 << 20;
 }
 
-int gw_plugin_request_body(gw_stream *s, const char *data, size_t len, bool eos, ut_buf *out)
+/* The stream cannot go on: on the request side an answer is still
+ * possible, on the response side (head sent) only a reset. */
+static int body_fail(gw_stream *s, bool response, int status, const char *why)
+{
+    if (response) {
+        s->error = why;
+        gw_conn_close(s->c);
+    } else {
+        if (status == 413)
+            s->c->keep_alive = false;
+        fail_stream(s, status, why);
+    }
+    return 1;
+}
+
+int gw_plugin_body(gw_stream *s, bool response, const char *data, size_t len, bool eos,
+                   gw_str *out)
 {
     gw_stream_plugins *sp = &s->plugins;
-    size_t from = 0;
+    gw_body_hold *hold = &sp->hold[response];
+    size_t n = sp->n, step = 0; /* plugins in order: request 0..n-1, response n-1..0 */
     ut_buf *in = &sp->carry;
     ut_buf_reset(in);
-    if (sp->body_held) {
+    if (hold->on) {
         /* resumed: the holding plugin's buffer goes on to the next one */
-        from = sp->held_at;
-        sp->body_held = false;
-        ut_buf *b = pw_stream_body(sp->ps[from], false);
+        ut_buf *b = pw_stream_body(sp->ps[hold->at], response);
         ut_buf_append(in, b->data, b->len);
         ut_buf_reset(b);
-        from++;
+        step = (response ? n - 1 - hold->at : hold->at) + 1u;
+        hold->on = false;
     } else {
         ut_buf_append(in, data, len);
     }
-    for (size_t i = from; i < sp->n; i++) {
+    for (; step < n; step++) {
+        size_t i = response ? n - 1 - step : step;
         pw_stream *ps = sp->ps[i];
-        if (!pw_stream_has_body_callback(ps, false))
+        if (!pw_stream_has_body_callback(ps, response))
             continue; /* passes through */
-        ut_buf *b = pw_stream_body(ps, false);
+        ut_buf *b = pw_stream_body(ps, response);
         ut_buf_append(b, in->data, in->len);
         ut_buf_reset(in);
-        if (b->oom || in->oom) {
-            fail_stream(s, 503, "out of memory");
-            return 1;
-        }
-        if (b->len > body_buffer_limit(s)) {
-            s->c->keep_alive = false;
-            fail_stream(s, 413, "request body over the plugin buffer limit");
-            return 1;
-        }
-        pw_action a = pw_stream_request_body(ps, eos);
+        if (b->oom || in->oom)
+            return body_fail(s, response, 503, "out of memory");
+        if (b->len > body_buffer_limit(s))
+            return body_fail(s, response, 413, "body over the plugin buffer limit");
+        pw_action a = response ? pw_stream_response_body(ps, eos) : pw_stream_request_body(ps, eos);
         switch (a) {
         case PW_CONTINUE:
             ut_buf_append(in, b->data, b->len);
@@ -1180,13 +1202,13 @@ int gw_plugin_request_body(gw_stream *s, const char *data, size_t len, bool eos,
         case PW_PAUSE:
             /* kept in the plugin's buffer; at the end of the body only the
              * plugin can move it on (continue_stream -> wake) */
-            if (eos) {
-                sp->body_held = true;
-                sp->held_at = (uint8_t)i;
-                sp->held_eos = true;
-            }
+            if (eos)
+                *hold = (gw_body_hold){.on = true, .at = (uint8_t)i, .eos = true};
+            *out = (gw_str){NULL, 0};
             return 0;
         case PW_LOCAL_REPLY:
+            if (response)
+                return body_fail(s, true, 0, "plugin replied after the response started");
             send_local_reply(s, pw_stream_local_reply(ps), i);
             return 1;
         case PW_CLOSE:
@@ -1195,72 +1217,9 @@ int gw_plugin_request_body(gw_stream *s, const char *data, size_t len, bool eos,
             return 1;
         }
     }
-    ut_buf_append(out, in->data, in->len);
-    ut_buf_reset(in);
-    return 0;
-}
-
-bool gw_plugin_filters_response_body(gw_stream *s)
-{
-    gw_stream_plugins *sp = &s->plugins;
-    if (s->resp.body == GW_BODY_NONE || s->is_head)
-        return false;
-    for (size_t i = 0; i < sp->n; i++)
-        if (pw_stream_has_body_callback(sp->ps[i], true))
-            return true;
-    return false;
-}
-
-int gw_plugin_response_body(gw_stream *s, const char *data, size_t len, bool eos, ut_buf *out)
-{
-    gw_stream_plugins *sp = &s->plugins;
-    size_t from = sp->n; /* reverse order: from the last plugin down */
-    ut_buf *in = &sp->carry;
-    ut_buf_reset(in);
-    if (sp->resp_held) {
-        from = sp->resp_held_at;
-        sp->resp_held = false;
-        ut_buf *b = pw_stream_body(sp->ps[from], true);
-        ut_buf_append(in, b->data, b->len);
-        ut_buf_reset(b);
-    } else {
-        ut_buf_append(in, data, len);
-    }
-    for (size_t k = from; k-- > 0;) {
-        pw_stream *ps = sp->ps[k];
-        if (!pw_stream_has_body_callback(ps, true))
-            continue;
-        ut_buf *b = pw_stream_body(ps, true);
-        ut_buf_append(b, in->data, in->len);
-        ut_buf_reset(in);
-        if (b->oom || b->len > body_buffer_limit(s)) {
-            s->error = b->oom ? "out of memory" : "response body over the plugin buffer limit";
-            gw_conn_close(s->c);
-            return 1;
-        }
-        pw_action a = pw_stream_response_body(ps, eos);
-        switch (a) {
-        case PW_CONTINUE:
-            ut_buf_append(in, b->data, b->len);
-            ut_buf_reset(b);
-            continue;
-        case PW_BUFFER:
-        case PW_PAUSE:
-            if (eos) {
-                sp->resp_held = true;
-                sp->resp_held_at = (uint8_t)k;
-                sp->resp_held_eos = true;
-            }
-            return 0;
-        case PW_LOCAL_REPLY: /* the head is out: the stream can only be reset */
-        case PW_CLOSE:
-            s->error = a == PW_CLOSE ? "closed by plugin" : "plugin replied after the response started";
-            gw_conn_close(s->c);
-            return 1;
-        }
-    }
-    ut_buf_append(out, in->data, in->len);
-    ut_buf_reset(in);
+    if (in->oom)
+        return body_fail(s, response, 503, "out of memory");
+    *out = (gw_str){in->data, in->len}; /* stays in carry until the next call */
     return 0;
 }
 

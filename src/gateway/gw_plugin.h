@@ -33,6 +33,7 @@
 #include <sluice/vm.h>
 
 #include "gw_config.h"
+#include "gw_http1.h"
 #include "pw.h"
 
 struct gw_gen;
@@ -77,6 +78,14 @@ gw_plugin_calls *gw_worker_plugins_calls(void *host_user);
 /* Fills h's http_call, redis_init and redis_call (gw_plugin_calls.c). */
 void gw_plugin_host_calls(pw_host *h);
 
+/* A body a plugin keeps (StopIterationAndBuffer at the end of the body)
+ * until it continues the stream. */
+typedef struct gw_body_hold {
+    bool on;
+    uint8_t at;  /* index of that plugin */
+    bool eos;    /* the whole body has arrived */
+} gw_body_hold;
+
 /* Per-stream plugin state (lives in gw_stream). */
 #define GW_PLUGIN_CHAIN_MAX 16
 #define GW_PLUGIN_CHAIN_MAX_TEXT "16"
@@ -90,13 +99,8 @@ typedef struct gw_stream_plugins {
     bool request_paused;
     bool response_paused;
     bool applied;        /* request rebuilt from a plugin's map */
-    bool body_held;      /* request body: a plugin keeps it until it continues */
-    uint8_t held_at;     /* ... the index of that plugin */
-    bool held_eos;       /* ... and the whole body has arrived */
     ut_buf carry;        /* body bytes between two plugins */
-    bool resp_held;      /* response body: a plugin keeps it until it continues */
-    uint8_t resp_held_at;
-    bool resp_held_eos;
+    gw_body_hold hold[2];/* [0] request, [1] response body */
     void *req_block;     /* storage for the rebuilt request head */
     void *resp_block;    /* storage for the rebuilt response head */
     struct gw_stream *s;
@@ -109,33 +113,26 @@ typedef struct gw_stream_plugins {
  * it (gw_stream_run_action is called when it resumes). */
 bool gw_plugin_request(struct gw_stream *s);
 
-/* True when s's chain has a plugin with a request body callback and the
- * request has a body: the proxy then passes the body through
- * gw_plugin_request_body instead of forwarding it untouched (and frames
- * it chunked upstream, since plugins may change its length). */
-bool gw_plugin_filters_request_body(struct gw_stream *s);
+/* True when s's chain has a plugin with a body callback for that
+ * direction and the message has a body: the proxy then passes the body
+ * through gw_plugin_body instead of forwarding it untouched, re-framed
+ * chunked (plugins may change its length). */
+bool gw_plugin_filters_body(struct gw_stream *s, bool response);
 
-/* Runs the request-body phase on data[0..len) (decoded payload just read;
- * may be empty when eos). Appends to out what goes upstream now (empty
- * while a plugin buffers it). Returns 0, or 1 when the stream was answered
- * or closed by a plugin (the caller stops). sp->body_held says a plugin
- * keeps the body until it continues the stream (a wake then calls
- * gw_proxy_on_client_data, and the held bytes come out of
- * gw_plugin_request_body(s, NULL, 0, held_eos, out)). */
-int gw_plugin_request_body(struct gw_stream *s, const char *data, size_t len, bool eos,
-                           ut_buf *out);
-
-/* The same for the response body (plugins in reverse order), after the
- * response headers phase: true when a plugin of the chain has a response
- * body callback and the response has a body. */
-bool gw_plugin_filters_response_body(struct gw_stream *s);
-/* Runs the response-body phase; out gets what goes to the client now.
- * Returns 0, or 1 when a plugin closed the stream (a local reply is not
- * possible any more: the head was sent, so that also closes). A held
- * body resumes through a wake (gw_proxy_resume_response), then
- * gw_plugin_response_body(s, NULL, 0, resp_held_eos, out). */
-int gw_plugin_response_body(struct gw_stream *s, const char *data, size_t len, bool eos,
-                            ut_buf *out);
+/* Runs the body phase of one direction (request: chain order; response:
+ * reverse) on data[0..len), the decoded payload just read (may be empty at
+ * eos). *out is what goes on now (empty while a plugin buffers), valid
+ * until the next call.
+ * Returns 0, or 1 when the stream was answered or closed (the caller
+ * stops). While hold[response].on, a plugin keeps the body; once
+ * gw_plugin_body_resumable, call again with data NULL and eos =
+ * hold[response].eos to let the held bytes out (a wake triggers that
+ * through gw_proxy_on_client_data / gw_proxy_resume_response). A request
+ * body plugin may still answer (local reply); on a response body the head
+ * is out, so an answer resets the stream. */
+int gw_plugin_body(struct gw_stream *s, bool response, const char *data, size_t len, bool eos,
+                   gw_str *out);
+bool gw_plugin_body_resumable(const struct gw_stream *s, bool response);
 
 /* The upstream's response head is parsed (s->resp): runs the response-
  * headers phase in reverse order. Returns true to forward the (possibly

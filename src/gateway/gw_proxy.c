@@ -357,8 +357,8 @@ static void req_pump_filtered(gw_stream *s)
         ut_buf *in = &s->body_in, *fwd = &s->up_body;
         ut_buf_reset(in);
         ut_buf_reset(fwd);
-        bool resume = s->plugins.body_held && !pw_stream_state_of(s->plugins.ps[s->plugins.held_at]).request_paused;
-        if (s->plugins.body_held && !resume) {
+        bool held = s->plugins.hold[0].on, resume = gw_plugin_body_resumable(s, false);
+        if (held && !resume) {
             if (!s->up_head_sent)
                 goto write; /* the head goes up while the plugin holds the body */
             return;
@@ -392,7 +392,7 @@ static void req_pump_filtered(gw_stream *s)
             fail(s, 503, "out of memory");
             return;
         }
-        bool eos = resume ? s->plugins.held_eos : s->req_pipe.dec.done;
+        bool eos = resume ? s->plugins.hold[0].eos : s->req_pipe.dec.done;
         if (!resume && in->len == 0 && !eos) {
             if (!s->up_head_sent)
                 goto write;
@@ -401,21 +401,11 @@ static void req_pump_filtered(gw_stream *s)
             gw_conn_body_consumed(c); /* need more from the client */
             return;
         }
-        ut_buf payload = {0};
-        if (gw_plugin_request_body(s, in->data, in->len, eos, &payload)) {
-            ut_buf_free(&payload);
+        gw_str payload;
+        if (gw_plugin_body(s, false, resume ? NULL : in->data, resume ? 0 : in->len, eos, &payload))
             return; /* answered or closed by a plugin */
-        }
-        if (payload.len) {
-            char hex[20];
-            size_t hl = ut_u64_to_text(payload.len, 16, hex);
-            ut_buf_append(fwd, hex, hl);
-            ut_buf_puts(fwd, "\r\n");
-            ut_buf_append(fwd, payload.data, payload.len);
-            ut_buf_puts(fwd, "\r\n");
-        }
-        ut_buf_free(&payload);
-        if (eos && !s->plugins.body_held) {
+        gw_chunk_frame(fwd, payload.base, payload.len);
+        if (eos && !s->plugins.hold[0].on) {
             ut_buf_puts(fwd, "0\r\n\r\n");
             s->req_done = true;
         }
@@ -620,10 +610,10 @@ static void resp_pump_filtered(gw_stream *s, const uv_buf_t *head)
         ut_buf_reset(in);
         ut_buf_reset(out);
         gw_stream_plugins *sp = &s->plugins;
-        bool resume = sp->resp_held && !pw_stream_state_of(sp->ps[sp->resp_held_at]).response_paused;
-        if (sp->resp_held && !resume && !head)
+        bool resume = gw_plugin_body_resumable(s, true);
+        if (sp->hold[1].on && !resume && !head)
             return; /* a plugin keeps the body until it continues */
-        while (!resume && !sp->resp_held && !s->resp_pipe.dec.done && u->pos < u->len) {
+        while (!sp->hold[1].on && !s->resp_pipe.dec.done && u->pos < u->len) {
             const char *d;
             size_t dl = 0;
             ssize_t r = gw_http1_body_decode(&s->resp_pipe.dec, u->buf + u->pos, u->len - u->pos, &d, &dl);
@@ -640,48 +630,23 @@ static void resp_pump_filtered(gw_stream *s, const uv_buf_t *head)
         }
         if (u->eof && s->resp_pipe.dec.kind == GW_BODY_UNTIL_CLOSE && u->pos == u->len)
             s->resp_pipe.dec.done = true;
-        bool eos = resume ? sp->resp_held_eos : s->resp_pipe.dec.done;
+        bool eos = resume ? sp->hold[1].eos : s->resp_pipe.dec.done;
         if (in->oom) {
             s->error = "out of memory";
             gw_conn_close(c);
             return;
         }
-        if (!resume && !sp->resp_held && (in->len || eos)) {
-            ut_buf payload = {0};
-            if (gw_plugin_response_body(s, in->data, in->len, eos, &payload)) {
-                ut_buf_free(&payload);
+        if (resume || (!sp->hold[1].on && (in->len || eos))) {
+            gw_str payload;
+            if (gw_plugin_body(s, true, resume ? NULL : in->data, resume ? 0 : in->len, eos, &payload))
                 return; /* closed */
-            }
             s->resp_pipe.bytes += payload.len;
-            if (payload.len && chunked) {
-                char hex[20];
-                size_t hl = ut_u64_to_text(payload.len, 16, hex);
-                ut_buf_append(out, hex, hl);
-                ut_buf_puts(out, "\r\n");
-            }
-            ut_buf_append(out, payload.data, payload.len);
-            if (payload.len && chunked)
-                ut_buf_puts(out, "\r\n");
-            ut_buf_free(&payload);
-        } else if (resume) {
-            ut_buf payload = {0};
-            if (gw_plugin_response_body(s, NULL, 0, eos, &payload)) {
-                ut_buf_free(&payload);
-                return;
-            }
-            s->resp_pipe.bytes += payload.len;
-            if (payload.len && chunked) {
-                char hex[20];
-                size_t hl = ut_u64_to_text(payload.len, 16, hex);
-                ut_buf_append(out, hex, hl);
-                ut_buf_puts(out, "\r\n");
-            }
-            ut_buf_append(out, payload.data, payload.len);
-            if (payload.len && chunked)
-                ut_buf_puts(out, "\r\n");
-            ut_buf_free(&payload);
+            if (chunked)
+                gw_chunk_frame(out, payload.base, payload.len);
+            else
+                ut_buf_append(out, payload.base, payload.len);
         }
-        bool finished = eos && !sp->resp_held;
+        bool finished = eos && !sp->hold[1].on;
         if (finished && chunked)
             ut_buf_puts(out, "0\r\n\r\n");
         if (out->oom) {
@@ -718,7 +683,7 @@ static void resp_pump_filtered(gw_stream *s, const uv_buf_t *head)
             exchange_done(s);
             return;
         }
-        if (sp->resp_held)
+        if (sp->hold[1].on)
             return; /* wait for the plugin (wake) */
         if (u->eof && !s->resp_pipe.dec.done) {
             s->error = "upstream closed mid-response";
@@ -786,7 +751,7 @@ static void resp_pump(gw_stream *s)
             gw_stats_cluster_response(s->w->stats, cc->stat_slot, s->status);
             if (s->plugins.n && !gw_plugin_response_headers(s))
                 return; /* replaced by a local reply, or closed */
-            s->resp_filter = gw_plugin_filters_response_body(s);
+            s->resp_filter = gw_plugin_filters_body(s, true);
             build_down_head(s);
             if (s->head_out.oom) {
                 fail(s, 502, "out of memory");
@@ -954,7 +919,7 @@ void gw_proxy_start(gw_stream *s)
     /* The whole request is here: it can be replayed on retry (not once
      * plugins have seen and maybe changed its body). */
     size_t have = c->len - c->pos;
-    s->body_filter = gw_plugin_filters_request_body(s);
+    s->body_filter = gw_plugin_filters_body(s, false);
     s->replayable = s->req.body == GW_BODY_NONE ||
                     (!s->body_filter && s->req.body == GW_BODY_LENGTH &&
                      s->req.content_length <= have);
