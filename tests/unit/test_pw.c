@@ -705,6 +705,12 @@ static void *cas_thread(void *arg)
 
 static void test_cas_threads(void)
 {
+    /* Seed the key: with ABI semantics a set with cas 0 is unconditional, so two
+     * guests that both saw NOT_FOUND would race on the first write (lost
+     * increments that are the guest's race, not the host's). */
+    uint32_t zero = 0;
+    check(pw__shared_set("cas-test", "counter", 7, (const uint8_t *)&zero, 4, 0) == PW_OK,
+          "shared: seeded");
     pthread_t a, b;
     pthread_create(&a, NULL, cas_thread, NULL);
     pthread_create(&b, NULL, cas_thread, NULL);
