@@ -20,6 +20,7 @@ LDLIBS   := $(GW_LIBS) -lm -lpthread
 # Layers, bottom up. Each layer sees include/ plus the layers below it.
 UTIL_SRC := $(wildcard src/util/*.c)
 VM_SRC   := $(wildcard src/vm/*.c)
+AOT_SRC  := $(wildcard src/aot/*.c)
 WASI_SRC := $(wildcard src/wasi/*.c)
 WAGI_SRC := $(wildcard src/wagi/*.c)
 PW_SRC   := $(wildcard src/proxywasm/*.c)
@@ -28,15 +29,17 @@ CLI_SRC  := $(wildcard src/cli/*.c)
 
 UTIL_OBJ := $(UTIL_SRC:%.c=$(BUILD)/%.o)
 VM_OBJ   := $(VM_SRC:%.c=$(BUILD)/%.o)
+AOT_OBJ  := $(AOT_SRC:%.c=$(BUILD)/%.o)
 WASI_OBJ := $(WASI_SRC:%.c=$(BUILD)/%.o)
 WAGI_OBJ := $(WAGI_SRC:%.c=$(BUILD)/%.o)
 PW_OBJ   := $(PW_SRC:%.c=$(BUILD)/%.o)
 GW_OBJ   := $(GW_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
-LIB_OBJ  := $(UTIL_OBJ) $(VM_OBJ) $(WASI_OBJ) $(WAGI_OBJ) $(PW_OBJ) $(GW_OBJ)
+LIB_OBJ  := $(UTIL_OBJ) $(VM_OBJ) $(AOT_OBJ) $(WASI_OBJ) $(WAGI_OBJ) $(PW_OBJ) $(GW_OBJ)
 
 $(BUILD)/src/util/%.o: CFLAGS_LAYER := -Isrc/util
 $(BUILD)/src/vm/%.o:   CFLAGS_LAYER := -Isrc/util -Isrc/vm
+$(BUILD)/src/aot/%.o:  CFLAGS_LAYER := -Isrc/util -Isrc/vm -Isrc/aot
 $(BUILD)/src/wasi/%.o: CFLAGS_LAYER := -Isrc/util -Isrc/wasi
 $(BUILD)/src/wagi/%.o: CFLAGS_LAYER := -Isrc/util -Isrc/wasi -Isrc/wagi
 $(BUILD)/src/proxywasm/%.o: CFLAGS_LAYER := -Isrc/util -Isrc/wasi -Isrc/proxywasm
@@ -96,6 +99,10 @@ $(BUILD)/sluice: $(CLI_OBJ) $(BUILD)/libsluice.a
 $(BUILD)/libsluice.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+
+# The AOT compiler embeds the headers generated C includes (.incbin).
+$(BUILD)/src/aot/sl_aot_files.o: include/sluice/vm.h src/vm/sl_native.h src/vm/sl_numeric.h \
+                                 src/vm/sl_ops.def src/aot/sl_aot_prelude.h
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

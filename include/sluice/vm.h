@@ -251,6 +251,10 @@ const sl_module *sl_instance_module(const sl_instance *inst);
  * other than null or one of inst's functions. Borrows inst. */
 sl_err sl_module_snapshot(const sl_instance *inst, sl_module **out, sl_diag *diag);
 
+/* True when native code (sluice/aot.h) is attached to m, or to the module
+ * m is a snapshot of: instances created from now on run it. */
+bool sl_module_native(const sl_module *m);
+
 /* Exports by name; NULL when absent or of another kind. Valid while the
  * instance lives. */
 sl_func *sl_instance_func(sl_instance *inst, const char *name);

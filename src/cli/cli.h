@@ -30,6 +30,7 @@ int cli_validate_main(int argc, char **argv);
 int cli_gateway_main(int argc, char **argv);
 int cli_wagi_main(int argc, char **argv);
 int cli_spectest_main(int argc, char **argv);
+int cli_compile_main(int argc, char **argv);
 
 /* Reads a whole file into a malloc'd buffer (returns owned *data; free it).
  * Returns 0 or an errno value. */

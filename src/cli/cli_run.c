@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "sluice/aot.h"
 #include "wasi.h"
 
 typedef struct run_opts {
@@ -42,6 +43,9 @@ typedef struct run_opts {
     uint32_t max_pages;
     unsigned long timeout_ms;
     const char *module;
+    bool aot;              /* --aot: native code (sluice/aot.h) */
+    const char *aot_cache; /* --aot-cache DIR */
+    const char *aot_file;  /* --aot-file F: this artifact, not the cache */
     int n_args; /* guest ARGS, or FUNC's arguments with --invoke */
     char **args;
 } run_opts;
@@ -51,8 +55,11 @@ static int run_usage(const char *why)
     if (why)
         fprintf(stderr, "sluice run: %s\n", why);
     fprintf(stderr, "usage: sluice run [--dir HOST[::GUEST]]... [--env K=V]... [--invoke FUNC]\n"
-                    "                  [--max-memory-pages N] [--timeout MS] MODULE.wasm "
-                    "[ARGS...]\n");
+                    "                  [--max-memory-pages N] [--timeout MS]\n"
+                    "                  [--aot] [--aot-cache DIR] [--aot-file F.slaot]\n"
+                    "                  MODULE.wasm [ARGS...]\n"
+                    "  --aot        run native code: the cached artifact, compiled first if none\n"
+                    "  --aot-file   run native code from this artifact (sluice compile)\n");
     return CLI_EXIT_USAGE;
 }
 
@@ -136,6 +143,17 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
             if (!parse_ulong(v, 1, 65536, &n))
                 return run_usage("--max-memory-pages needs a number in 1..65536");
             o->max_pages = (uint32_t)n;
+        } else if (strcmp(argv[i], "--aot") == 0) {
+            o->aot = true;
+        } else if (take_opt(argc, argv, &i, "--aot-cache", &v)) {
+            if (!v || !*v)
+                return run_usage("--aot-cache needs a directory");
+            o->aot = true;
+            o->aot_cache = v;
+        } else if (take_opt(argc, argv, &i, "--aot-file", &v)) {
+            if (!v || !*v)
+                return run_usage("--aot-file needs an artifact");
+            o->aot_file = v;
         } else if (take_opt(argc, argv, &i, "--timeout", &v)) {
             if (!parse_ulong(v, 1, 86400000UL, &n))
                 return run_usage("--timeout needs milliseconds in 1..86400000");
@@ -415,6 +433,16 @@ static int load_and_run(const run_opts *o)
             diag.err = rc;
         cli_print_diag(o->module, &diag);
         goto out;
+    }
+    if (o->aot_file || o->aot) {
+        rc = o->aot_file ? sl_aot_load(mod, bytes, len, o->aot_file, &diag)
+                         : sl_aot_prepare(mod, bytes, len, SL_RUNTIME_AOT, o->aot_cache, &diag);
+        if (rc != SL_OK) {
+            if (diag.err == SL_OK)
+                diag.err = rc;
+            cli_print_diag(o->aot_file ? o->aot_file : o->module, &diag);
+            goto out;
+        }
     }
     wasi = make_wasi(o);
     if (!wasi) {

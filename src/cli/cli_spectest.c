@@ -40,6 +40,8 @@ typedef struct spec_opts {
     bool strict_messages;
     bool no_fork;
     unsigned timeout_s;
+    bool aot;
+    const char *aot_cache;
 } spec_opts;
 
 /* Counts for one file, fed by the reporter callbacks (directly, or from the
@@ -231,6 +233,8 @@ static bool run_child(const char *path, const spec_opts *o, const long *skip, si
             .n_skip_lines = n_skip,
             .quiet_until = quiet_until,
             .timeout_s = o->timeout_s,
+            .aot = o->aot,
+            .aot_cache = o->aot_cache,
         };
         cli_wast_run_file(path, &wo, &pr.rep);
         fputs("E\n", pr.out);
@@ -302,7 +306,10 @@ static int spectest_usage(void)
             "  --verbose          notes (message mismatches, skips) and spectest.print output\n"
             "  --strict-messages  a trap/error message that differs from the spec fails\n"
             "  --no-fork          run in this process (a crash then ends the run)\n"
-            "  --timeout SEC      per command, default 60; 0 = none\n");
+            "  --timeout SEC      per command, default 60; 0 = none\n"
+            "  --aot              compile every module to native code first (sluice/aot.h)\n"
+            "  --aot-cache DIR    artifact cache for --aot (default: $SLUICE_AOT_CACHE,\n"
+            "                     else ~/.cache/sluice/aot)\n");
     return CLI_EXIT_USAGE;
 }
 
@@ -321,6 +328,11 @@ int cli_spectest_main(int argc, char **argv)
             o.strict_messages = true;
         } else if (strcmp(a, "--no-fork") == 0) {
             o.no_fork = true;
+        } else if (strcmp(a, "--aot") == 0) {
+            o.aot = true;
+        } else if (strcmp(a, "--aot-cache") == 0 && i + 1 < argc) {
+            o.aot = true;
+            o.aot_cache = argv[++i];
         } else if (strcmp(a, "--timeout") == 0 && i + 1 < argc) {
             char *end;
             long v = strtol(argv[++i], &end, 10);
@@ -345,6 +357,8 @@ int cli_spectest_main(int argc, char **argv)
         if (o.no_fork) {
             cli_wast_opts wo = {.verbose = o.verbose,
                                 .strict_messages = o.strict_messages,
+                                .aot = o.aot,
+                                .aot_cache = o.aot_cache,
                                 .quiet_until = LONG_MIN};
             cli_wast_run_file(argv[i], &wo, &t.rep);
         } else {

@@ -22,6 +22,7 @@
  *            linker, modules and engine are freed in that order.
  */
 #include "cli_wast.h"
+#include "sluice/aot.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -598,6 +599,14 @@ static sl_err load_module(session *s, const ut_json *cmd, sl_module **mod, sl_di
     }
     free(path);
     sl_err rc = sl_module_new(s->engine, bytes, len, mod, diag);
+    if (rc == SL_OK && s->opts->aot) {
+        rc = sl_aot_prepare(*mod, bytes, len, SL_RUNTIME_AOT, s->opts->aot_cache, diag);
+        if (rc != SL_OK) {
+            sl_module_free(*mod);
+            *mod = NULL;
+            snprintf(s->why, sizeof s->why, "aot: %s", diag->msg);
+        }
+    }
     free(bytes);
     if (rc != SL_OK) {
         *mod = NULL;

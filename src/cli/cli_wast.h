@@ -41,6 +41,8 @@ typedef struct cli_wast_opts {
     size_t n_skip_lines;
     long quiet_until;
     unsigned timeout_s;    /* per command, via alarm(); 0 = none */
+    bool aot;              /* every module runs AOT-compiled native code */
+    const char *aot_cache; /* artifact cache directory (NULL = default) */
 } cli_wast_opts;
 
 void cli_wast_run_file(const char *json_path, const cli_wast_opts *opts, cli_reporter *rep);

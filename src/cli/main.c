@@ -22,8 +22,11 @@ static void usage(FILE *out)
           "  run [--dir HOST[::GUEST]]... [--env K=V]... [--invoke FUNC]\n"
           "      [--max-memory-pages N] [--timeout MS] MODULE.wasm [ARGS...]\n"
           "                 run a WASI command (its _start), or call FUNC with ARGS\n"
+          "      [--aot] [--aot-cache DIR]\n"
           "  validate FILE  decode and validate a module; print \"FILE: valid\"\n"
-          "  spectest [--verbose] FILE.json...\n"
+          "  compile IN.wasm -o OUT.slaot\n"
+          "                 compile a module to native code (AOT; docs/aot.md)\n"
+          "  spectest [--verbose] [--aot] FILE.json...\n"
           "                 run wabt wast2json output (the WebAssembly spec tests)\n"
           "  gateway -c FILE run the API gateway with a YAML config (docs/config.md)\n"
           "  wagi -c FILE    serve a WAGI modules.toml (docs/wagi-modules.md)\n"
@@ -48,6 +51,8 @@ int main(int argc, char **argv)
         return cli_validate_main(argc - 1, argv + 1);
     if (strcmp(cmd, "spectest") == 0)
         return cli_spectest_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "compile") == 0)
+        return cli_compile_main(argc - 1, argv + 1);
     if (strcmp(cmd, "gateway") == 0)
         return cli_gateway_main(argc - 1, argv + 1);
     if (strcmp(cmd, "wagi") == 0)

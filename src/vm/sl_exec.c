@@ -16,6 +16,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <ucontext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -33,9 +34,16 @@ static void
 on_fault(int sig, siginfo_t *si, void *uc)
 {
     sl__exec *ex = tl_exec;
-    (void)uc;
-    if (ex && ex->jmp && sl__memory_owns_fault(si->si_addr))
+    if (ex && ex->jmp && sl__memory_owns_fault(si->si_addr)) {
+#if defined(__x86_64__)
+        const ucontext_t *u = uc;
+        ex->fault_pc = (void *)u->uc_mcontext.gregs[REG_RIP];
+        ex->fault_fp = (void *)u->uc_mcontext.gregs[REG_RBP];
+#else
+        (void)uc;
+#endif
         siglongjmp(*ex->jmp, 1);
+    }
     /* Not ours: put the old handler back; the fault repeats and is
      * reported as it would have been without us. */
     sigaction(sig, sig == SIGSEGV ? &previous_segv : &previous_bus, NULL);
@@ -182,6 +190,68 @@ invoke_wasm(sl__exec *ex, sl_func *f, sl_val *args_results, const sl_limits *lim
     return t;
 }
 
+void
+sl__exec_raise(sl_trap *t)
+{
+    sl__exec *ex = tl_exec;
+    if (!ex || !ex->jmp)
+        abort(); /* native code runs only under invoke_native's buffer */
+    ex->raised = t;
+    siglongjmp(*ex->jmp, 2);
+}
+
+/* The lowest frame address native code may use on this thread: the
+ * thread's stack bottom plus a margin for host functions and the fault
+ * handler, or 0 (unchecked) when the stack cannot be found. */
+#define NATIVE_STACK_MARGIN (256u * 1024u)
+static _Thread_local const char *tl_stack_limit;
+
+static const char *
+stack_limit(void)
+{
+    if (!tl_stack_limit) {
+        pthread_attr_t a;
+        void *lo = NULL;
+        size_t size = 0;
+        if (pthread_getattr_np(pthread_self(), &a) == 0) {
+            if (pthread_attr_getstack(&a, &lo, &size) != 0)
+                lo = NULL;
+            pthread_attr_destroy(&a);
+        }
+        tl_stack_limit = lo && size > 2 * NATIVE_STACK_MARGIN
+                             ? (const char *)lo + NATIVE_STACK_MARGIN
+                             : (const char *)1;
+    }
+    return tl_stack_limit;
+}
+
+static sl_trap *
+invoke_native(sl__exec *ex, sl_func *f, sl_val *args_results)
+{
+    sl_nctx *c = f->nat.nctx;
+    sigjmp_buf jb;
+    sigjmp_buf *volatile prev = ex->jmp;
+    const char *volatile prev_limit = c->stack_limit;
+    c->stack_limit = stack_limit();
+    int r = sigsetjmp(jb, 0);
+    if (r) {
+        ex->jmp = prev;
+        c->stack_limit = prev_limit;
+        sl_trap *t = ex->raised;
+        ex->raised = NULL;
+        if (r == 1) {
+            t = sl_trap_new(SL_TRAP_MEMORY_OOB, NULL);
+            sl__native_backtrace(t, ex->fault_fp, (uintptr_t)ex->fault_pc);
+        }
+        return t ? t : sl_trap_new(SL_TRAP_HOST, "native code left without a trap");
+    }
+    ex->jmp = &jb;
+    f->nat.entry(c, f->nat.native, (sl_nval *)args_results);
+    ex->jmp = prev;
+    c->stack_limit = prev_limit;
+    return NULL;
+}
+
 sl_trap *
 sl__invoke(sl_func *f, sl_val *args_results)
 {
@@ -196,7 +266,8 @@ sl__invoke(sl_func *f, sl_val *args_results)
     atomic_int *prev_interrupt = ex->interrupt;
     if (ex->depth == 0)
         ex->interrupt = &f->inst->interrupt;
-    sl_trap *t = invoke_wasm(ex, f, args_results, lim);
+    sl_trap *t = f->nat.native ? invoke_native(ex, f, args_results)
+                               : invoke_wasm(ex, f, args_results, lim);
     ex->interrupt = prev_interrupt;
     return t;
 }

@@ -722,6 +722,8 @@ sl_instantiate(sl_linker *l, const sl_module *m, const sl_instance_config *cfg,
         err = create_globals(inst, diag);
     }
     if (!err)
+        sl__native_setup(inst);
+    if (!err)
         eval_passive_elems(inst);
     if (err) {
         sl__instance_release(inst);

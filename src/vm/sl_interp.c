@@ -484,6 +484,15 @@ call:
         pc = ret_pc;
         NEXT(0);
     }
+    if (callee->nat.native) { /* compiled code of another instance */
+        ex->top = fp + code->frame_slots;
+        trap = sl__invoke(callee, newfp);
+        if (trap)
+            goto unwind;
+        RELOAD_MEM();
+        pc = ret_pc;
+        NEXT(0);
+    }
     ccode = callee->code;
 enter:
     if (ex->depth + 1 >= max_depth || newfp + ccode->frame_slots > stack_end)

@@ -119,6 +119,10 @@ sl_module_free(sl_module *module)
         sl__snapshot_free(module);
         return;
     }
+    void (*hook)(const sl_module *) = sl__module_free_hook;
+    if (hook)
+        hook(module);
+    sl__native_detach(module->cache);
     sl__module_cache_free(module->cache);
     sl__module_clear(module);
     free(module);

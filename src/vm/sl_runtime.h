@@ -16,6 +16,7 @@
 #define SL_RUNTIME_H
 
 #include "sl_module.h"
+#include "sl_native.h"
 
 #include <stdatomic.h>
 
@@ -30,6 +31,7 @@ struct sl_engine {
 void sl__limits_inherit(sl_limits *l, const sl_limits *base);
 
 struct sl_func {
+    sl_nfunc nat;        /* native code (sl_native.h); zero when interpreted */
     const sl_functype *type;
     sl_instance *inst;   /* owning instance; NULL for host functions */
     const sl_code *code; /* wasm functions: lowered body */
@@ -95,6 +97,7 @@ struct sl_module_cache {
     sl_mem_image img;
     _Atomic(struct sl_import_res *) imports; /* the latest resolution, or NULL */
     struct sl_import_res *retired;           /* older ones (sl_instance.c's lock) */
+    _Atomic(struct sl_native_lib *) native;  /* attached native code, or NULL */
 };
 enum { SL_IMAGE_UNBUILT, SL_IMAGE_READY, SL_IMAGE_NONE };
 
@@ -173,6 +176,8 @@ struct sl_instance {
     uint32_t n_deps;
 
     atomic_int interrupt;
+    const struct sl_native_lib *native; /* set: own functions run native code */
+    sl_nctx nctx;                       /* what that code sees of us */
     bool mem0_imaged; /* memory 0 came from the module's image: its active
                        * data segments are already in place */
 };
@@ -196,6 +201,46 @@ struct sl_trap {
     uint32_t *frame_funcs;
     char **frame_names;
 };
+
+/* ---- native code (sl_native.c) ---- */
+
+typedef struct sl_native_sym {
+    uintptr_t addr; /* entry of a defined function's typed code */
+    uint32_t func;  /* its function index */
+} sl_native_sym;
+
+/* A loaded library of native code for one module, filled by its loader
+ * (src/aot): man, text_lo/hi (the code's address range), release and
+ * handle; the rest belongs to sl_native.c. */
+typedef struct sl_native_lib {
+    const sl_nmanifest *man;
+    uintptr_t text_lo, text_hi;
+    void (*release)(struct sl_native_lib *lib); /* unloads and frees lib */
+    void *handle;
+    const sl_module *module;
+    sl_native_sym *syms; /* sorted by addr */
+    struct sl_native_lib *next;
+} sl_native_lib;
+
+/* Attaches lib to m (not a snapshot; snapshots of m share it): instances
+ * created afterwards run native code. Takes lib on success (released with
+ * the module). SL_ERR_ARG when m already has a library or the function
+ * count differs. Thread-safe. */
+sl_err sl__module_attach_native(sl_module *m, sl_native_lib *lib);
+const sl_native_lib *sl__module_native(const sl_module *m);
+void sl__native_detach(struct sl_module_cache *c); /* sl_module_free */
+/* Called by sl_module_free first, when set (src/aot forgets pending
+ * background compiles of the module). */
+extern void (*_Atomic sl__module_free_hook)(const sl_module *m);
+/* Wires inst's defined functions to its module's library, if any; called
+ * once functions, memories, tables and globals exist. */
+void sl__native_setup(sl_instance *inst);
+/* Appends the native frames found by walking frame pointers from fp (or
+ * from pc then fp) to t. */
+void sl__native_backtrace(sl_trap *t, void *const *fp, uintptr_t pc);
+/* Leaves native code with t (owned) through the innermost entry
+ * (sl_exec.c). */
+__attribute__((noreturn)) void sl__exec_raise(sl_trap *t);
 
 /* Appends a frame (innermost first) to a trap; ignores allocation failure. */
 void sl__trap_push_frame(sl_trap *t, uint32_t func, const char *name);
