@@ -25,6 +25,7 @@
  *         longer than CALL_MS; the harness then treats the rest of the
  *         module as not comparable.
  */
+#include <sluice/aot.h>
 #include <sluice/vm.h>
 
 #include <errno.h>
@@ -300,6 +301,13 @@ main(int argc, char **argv)
         free(bytes);
         sl_engine_free(e);
         return 0;
+    }
+    /* SLUICE_DIFF_AOT=DIR: run the module's AOT-compiled native code (the
+     * artifact cached in DIR), for the interpreter-vs-AOT comparison. */
+    const char *aot = getenv("SLUICE_DIFF_AOT");
+    if (aot && *aot && sl_aot_prepare(m, bytes, len, SL_RUNTIME_AOT, aot, &d) != SL_OK) {
+        fprintf(stderr, "aot: %s\n", d.msg);
+        return 3;
     }
     free(bytes);
     sl_linker *l = sl_linker_new(e);

@@ -64,10 +64,15 @@ rm -rf "$out/work" "$out/fail"
 mkdir -p "$out/work" "$out/fail"
 # shellcheck disable=SC2086  # SAN and DEFS are flag lists
 if ! $CC -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra $SAN $DEFS -Iinclude \
-    tests/diff/diff_host.c "$lib" -lm -lpthread -o "$host" >"$out/diff_host.build.log" 2>&1; then
+    tests/diff/diff_host.c "$lib" -lcrypto -lm -lpthread -o "$host" >"$out/diff_host.build.log" 2>&1; then
     sed 's/^/#   /' "$out/diff_host.build.log" | head -n 10
     summary_fail "tests/diff/diff_host.c does not build against $lib"
 fi
+
+# Interpreter-vs-AOT comparison needs a C compiler at run time.
+aot_ok=0
+command -v "${SLUICE_CC:-cc}" >/dev/null 2>&1 && aot_ok=1
+[ "$aot_ok" = 1 ] || echo "# no C compiler: the interpreter-vs-AOT comparison is skipped"
 
 # All seed files in one go.
 python3 - "$seed" "$first" "$count" "$out/work" <<'EOF'
@@ -217,6 +222,38 @@ for i in $(seq "$first" $((first + count - 1))); do
                 verdict=differ
             fi
         fi
+    fi
+    # Interpreter vs AOT: the same host, the module's native code. Both are
+    # sluice on this machine, so the logs must match line for line up to
+    # where either run was interrupted (AOT is faster: it may get further).
+    if [ "$aot_ok" = 1 ] && [ "$verdict" != differ ]; then
+        st=0
+        SLUICE_DIFF_AOT="$out/aot-cache" timeout 300 "$host" "$m.wasm" "$call_ms" \
+            >"$m.aot" 2>"$m.aot.err" || st=$?
+        normalize "$m.aot" >"$m.a"
+        ca=$(cut_len "$m.a")
+        cs=$(cut_len "$m.s")
+        if [ "$cs" = all ] && [ "$ca" = all ]; then
+            na=$(wc -l <"$m.s")
+            [ "$(wc -l <"$m.a")" -gt "$na" ] && na=$(wc -l <"$m.a")
+        elif [ "$cs" = all ]; then na=$ca
+        elif [ "$ca" = all ]; then na=$cs
+        else na=$((cs < ca ? cs : ca)); fi
+        if [ "$st" -ne 0 ] || ! grep -qx end "$m.aot"; then
+            echo "not ok - m$i ($refs): AOT run failed (exit status $st)"
+            head -n 5 "$m.aot.err" | sed 's/^/#   /'
+            cp "$m.wasm" "$m.sluice" "$m.aot" "$out/fail/"
+            failed=$((failed + 1))
+            continue
+        elif ! cmp -s <(head -n "$na" "$m.s") <(head -n "$na" "$m.a"); then
+            echo "not ok - m$i ($refs): interpreter and AOT differ"
+            diff <(head -n "$na" "$m.s") <(head -n "$na" "$m.a") | head -n 12 | sed 's/^/#   /' || true
+            cp "$m.wasm" "$m.sluice" "$m.aot" "$out/fail/"
+            echo "#   reproduce: SLUICE_DIFF_AOT=/tmp/c $host $out/fail/m$i.wasm"
+            failed=$((failed + 1))
+            continue
+        fi
+        note="$note (AOT agrees)"
     fi
     case "$verdict" in
     same)

@@ -1,0 +1,13 @@
+(module
+  (func $spin (export "spin") (loop $l (br $l)))
+  (func $inner (param i32) (result i32)
+    (i32.div_u (i32.const 1) (local.get 0)))
+  (func $outer (export "outer") (param i32) (result i32)
+    (call $inner (local.get 0)))
+  (memory 1)
+  (func $oob (export "oob") (result i32) (i32.load (i32.const 70000)))
+  (func $deep (export "deep") (param i32) (result i32)
+    (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+      (else (i32.add (i32.const 1) (call $deep (i32.sub (local.get 0) (i32.const 1)))))))
+  (func $rec (export "rec") (call $rec))
+)
