@@ -259,6 +259,7 @@ wagi_handler *wagi_handler_new(sl_engine *engine, const wagi_handler_conf *conf,
         snprintf(err, err_len, "%s: %s: %s", conf->module_path, sl_err_str(e), d.msg);
     } else if (check_imports_exports(h, err, err_len)) {
         /* native code before any instance (the init snapshot shares it) */
+        d = (sl_diag){0};
         e = sl_aot_prepare(h->module, bytes, len, conf->runtime, conf->aot_cache, &d);
         if (conf->runtime == SL_RUNTIME_AUTO && (e || d.msg[0])) {
             /* auto never fails a load: it stays on the interpreter */
