@@ -395,7 +395,7 @@ static void read_config(gwc_loader *L, yaml_node_t *root)
     static const char *const keys[] = {"listeners", "admin", "workers", "access_log", "limits",
                                        "timeouts", "clusters", "routes", "plugins",
                                        "plugin_chain", "plugin_domains", "plugin_cache_dir",
-                                       NULL};
+                                       "aot_cache", NULL};
     gwc_reader *r = &L->r;
     gw_config *c = L->c;
     if (!root || gwc_is_null(root)) {

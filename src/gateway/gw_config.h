@@ -105,6 +105,16 @@ typedef enum gw_action_kind {
     GW_ACTION_WAGI,
 } gw_action_kind;
 
+/* How a Wasm module's code runs (plugins and WAGI modules; docs/config.md
+ * "runtime"): the glue maps it to sluice/aot.h's sl_runtime. */
+typedef enum gw_runtime {
+    GW_RUNTIME_INTERP, /* default */
+    GW_RUNTIME_AOT,
+    GW_RUNTIME_AUTO,
+} gw_runtime;
+
+const char *gw_runtime_name(gw_runtime r); /* "interp", "aot", "auto" */
+
 typedef struct gw_route_conf {
     char *name; /* "route0"... when not given; unique */
     /* match (every given condition must hold) */
@@ -142,6 +152,7 @@ typedef struct gw_route_conf {
                               (one matcher: wagi_modules_lookup); exclusive with
                               wagi_module and the per-module keys below */
     char *wagi_init;       /* NULL, or an export run once at load and snapshotted */
+    gw_runtime wagi_runtime; /* default interp */
     uint32_t wagi_max_concurrency; /* 0 = unlimited; over it 503 + Retry-After */
     char *wagi_entrypoint; /* NULL = "_start" */
     char *wagi_argv;       /* NULL = WAGI's default argv */
@@ -197,6 +208,7 @@ typedef struct gw_plugin_conf {
     size_t configuration_len;
     bool header_stop_iteration_set;
     bool header_stop_iteration;
+    gw_runtime runtime;  /* default interp */
 } gw_plugin_conf;
 
 /* One distinct (plugin, configuration JSON) pair of the generation. */
@@ -259,6 +271,10 @@ typedef struct gw_config {
     size_t n_plugin_domains;
     char *plugin_cache_dir; /* url modules' cache; default $XDG_CACHE_HOME/sluice,
                                else /tmp/sluice-cache */
+    char *aot_cache;        /* AOT artifact cache (plugins and WAGI); relative =
+                               to the config file's directory; NULL = the
+                               engine's default ($SLUICE_AOT_CACHE, else
+                               ~/.cache/sluice/aot) */
 
     bool access_log; /* default true */
     gw_limits_conf limits;
@@ -290,7 +306,7 @@ const gw_plugin_chain *gw_config_plugin_chain(const gw_config *c, const gw_route
 
 /* True when plugin a (of one generation) and b (of another) are the same
  * plugin: name, module sha256, root_id, vm_id, vm_config, env, limits,
- * failure policy, default configuration and header_stop_iteration. A glue
+ * failure policy, default configuration, header_stop_iteration and runtime. A glue
  * layer may then keep b's compiled module and VMs for a. */
 bool gw_plugin_conf_same(const gw_plugin_conf *a, const gw_plugin_conf *b);
 /* True when both generations have the same plugins (gw_plugin_conf_same, in

@@ -205,6 +205,7 @@ static void dump_action(const gw_route_conf *r, ut_buf *b, bool *f)
             if (r->wagi_init)
                 kstr(b, "init", r->wagi_init, &g);
             knum(b, "max_concurrency", r->wagi_max_concurrency, &g);
+            kstr(b, "runtime", gw_runtime_name(r->wagi_runtime), &g);
             kstr(b, "entrypoint", r->wagi_entrypoint ? r->wagi_entrypoint : "_start", &g);
             kstr(b, "argv", r->wagi_argv, &g);
             kstr(b, "script_name", r->wagi_script_name, &g);
@@ -269,6 +270,8 @@ static void dump_plugins(const gw_config *c, ut_buf *b, bool *f)
     static const char *const pol[] = {"fail_closed", "fail_open"};
     key(b, "plugin_cache_dir", f);
     str(b, c->plugin_cache_dir);
+    key(b, "aot_cache", f);
+    str(b, c->aot_cache); /* null = the engine's default */
     key(b, "plugins", f);
     ut_buf_putc(b, '[');
     for (size_t i = 0; i < c->n_plugins; i++) {
@@ -300,6 +303,7 @@ static void dump_plugins(const gw_config *c, ut_buf *b, bool *f)
         knum(b, "cpu_per_callback_ms", p->cpu_per_callback_ms, &h);
         ut_buf_putc(b, '}');
         kstr(b, "failure_policy", pol[p->failure_policy == GW_PLUGIN_FAIL_OPEN], &g);
+        kstr(b, "runtime", gw_runtime_name(p->runtime), &g);
         key(b, "configuration", &g);
         ut_buf_json_str(b, p->configuration, p->configuration_len);
         key(b, "header_stop_iteration", &g);

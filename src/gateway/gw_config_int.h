@@ -97,6 +97,8 @@ void gwc_opt_duration(gwc_reader *r, yaml_node_t *map, const char *key, uint32_t
                       uint32_t *out);
 void gwc_opt_size(gwc_reader *r, yaml_node_t *map, const char *key, uint64_t min, uint64_t max,
                   uint64_t *out);
+/* "runtime: interp | aot | auto" (plugins and WAGI modules). */
+void gwc_opt_runtime(gwc_reader *r, yaml_node_t *map, gw_runtime *out);
 
 /* ---- addresses ------------------------------------------------------------ */
 #define GWC_HOST_MAX 256

@@ -1,6 +1,7 @@
 /*
  * gw_config_plugins.c — the config schema for proxy-wasm plugins:
- * plugins[] (definitions), plugin_cache_dir, plugin_domains[], and the
+ * plugins[] (definitions), plugin_cache_dir, aot_cache (also used by
+ * WAGI modules), plugin_domains[], and the
  * attachments plugin_chain (global), plugin_domains[].plugins (per domain)
  * and routes[].plugins (per route), resolved at load time into one chain
  * per (route, domain) and a table of distinct (plugin, configuration JSON)
@@ -492,7 +493,7 @@ static void read_plugin(gwc_loader *L, yaml_node_t *n, size_t i)
 {
     static const char *const keys[] = {"name", "module", "url", "sha256", "root_id", "vm_id",
                                        "vm_config", "env", "limits", "failure_policy",
-                                       "configuration", "header_stop_iteration", NULL};
+                                       "configuration", "header_stop_iteration", "runtime", NULL};
     gwc_reader *r = &L->r;
     gw_plugin_conf *p = &L->c->plugins[i];
     p->max_memory_bytes = 16u << 20;
@@ -570,6 +571,7 @@ static void read_plugin(gwc_loader *L, yaml_node_t *n, size_t i)
         p->header_stop_iteration_set = true;
         gwc_opt_bool(r, n, "header_stop_iteration", &p->header_stop_iteration);
     }
+    gwc_opt_runtime(r, n, &p->runtime);
     mark = gwc_push_key(r, mod ? "module" : "url");
     if (!r->failed)
         load_module(L, p, src, i);
@@ -643,6 +645,18 @@ void gwc_read_plugins(gwc_loader *L, yaml_node_t *root)
     if (c->plugin_cache_dir && !c->plugin_cache_dir[0]) {
         size_t m = gwc_push_key(r, "plugin_cache_dir");
         gwc_fail(r, gwc_get(r, root, "plugin_cache_dir"), "must not be empty");
+        gwc_pop(r, m);
+    }
+
+    /* aot_cache serves WAGI modules too; read here for resolve_path */
+    yaml_node_t *ac = gwc_get(r, root, "aot_cache");
+    if (ac) {
+        size_t m = gwc_push_key(r, "aot_cache");
+        char *dir = gwc_string(r, ac);
+        if (dir && !dir[0])
+            gwc_fail(r, ac, "must not be empty (leave it out for the default)");
+        else if (dir)
+            c->aot_cache = resolve_path(r, dir);
         gwc_pop(r, m);
     }
 
@@ -927,7 +941,7 @@ bool gw_plugin_conf_same(const gw_plugin_conf *a, const gw_plugin_conf *b)
         a->failure_policy != b->failure_policy || a->configuration_len != b->configuration_len ||
         memcmp(a->configuration, b->configuration, a->configuration_len) != 0 ||
         a->header_stop_iteration_set != b->header_stop_iteration_set ||
-        a->header_stop_iteration != b->header_stop_iteration)
+        a->header_stop_iteration != b->header_stop_iteration || a->runtime != b->runtime)
         return false;
     for (size_t i = 0; i < a->n_env; i++)
         if (!str_eq(a->env[i].name, b->env[i].name) || !str_eq(a->env[i].value, b->env[i].value))

@@ -560,12 +560,12 @@ static void read_wagi(gwc_reader *r, gw_route_conf *rt, yaml_node_t *n)
     static const char *const keys[] = {"module",     "modules", "entrypoint",      "argv",
                                        "script_name", "env",     "volumes",         "timeout",
                                        "max_memory",  "init",    "max_concurrency", "max_body",
-                                       NULL};
+                                       "runtime",     NULL};
     /* the keys a modules.toml sets per module itself */
     static const char *const per_module[] = {"entrypoint", "argv",       "script_name",
                                              "env",        "volumes",    "timeout",
                                              "max_memory", "init",       "max_concurrency",
-                                             NULL};
+                                             "runtime",    NULL};
     rt->action = GW_ACTION_WAGI;
     if (!gwc_check_keys(r, n, keys))
         return;
@@ -599,6 +599,7 @@ static void read_wagi(gwc_reader *r, gw_route_conf *rt, yaml_node_t *n)
     gwc_opt_string(r, n, "argv", &rt->wagi_argv);
     gwc_opt_string(r, n, "script_name", &rt->wagi_script_name);
     gwc_opt_string(r, n, "init", &rt->wagi_init);
+    gwc_opt_runtime(r, n, &rt->wagi_runtime);
     gwc_opt_u32(r, n, "max_concurrency", 0, UINT32_MAX, &rt->wagi_max_concurrency);
     rt->wagi_env = read_pairs(r, n, "env", &rt->n_wagi_env);
     rt->wagi_volumes = read_pairs(r, n, "volumes", &rt->n_wagi_volumes);

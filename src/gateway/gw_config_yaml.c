@@ -5,7 +5,7 @@
  * Owns:      the arena, field paths and error messages, node access with
  *            the work budget, mapping key checks (unknown / duplicate),
  *            scalar syntax (${ENV} expansion, numbers, booleans, durations,
- *            sizes).
+ *            sizes, the runtime enum shared by plugins and WAGI modules).
  * Not here:  which keys exist and what they mean (gw_config.c,
  *            gw_config_routes.c), addresses (gw_config_addr.c).
  */
@@ -588,5 +588,31 @@ void gwc_opt_size(gwc_reader *r, yaml_node_t *map, const char *key, uint64_t min
         return;
     size_t mark = gwc_push_key(r, key);
     gwc_size(r, v, min, max, out);
+    gwc_pop(r, mark);
+}
+
+const char *gw_runtime_name(gw_runtime r)
+{
+    return r == GW_RUNTIME_AOT ? "aot" : r == GW_RUNTIME_AUTO ? "auto" : "interp";
+}
+
+void gwc_opt_runtime(gwc_reader *r, yaml_node_t *map, gw_runtime *out)
+{
+    static const gw_runtime all[] = {GW_RUNTIME_INTERP, GW_RUNTIME_AOT, GW_RUNTIME_AUTO};
+    yaml_node_t *v = gwc_get(r, map, "runtime");
+    if (!v)
+        return;
+    size_t mark = gwc_push_key(r, "runtime");
+    char *s = gwc_string(r, v), q[64];
+    bool ok = false;
+    for (size_t i = 0; s && i < sizeof all / sizeof all[0] && !ok; i++)
+        if (!strcmp(s, gw_runtime_name(all[i]))) {
+            *out = all[i];
+            ok = true;
+        }
+    if (s && !ok) {
+        gwc_quote(q, sizeof q, s, strlen(s));
+        gwc_fail(r, v, "unknown runtime '%s' (expected interp, aot or auto)", q);
+    }
     gwc_pop(r, mark);
 }

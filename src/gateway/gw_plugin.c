@@ -2,7 +2,8 @@
  * gw_plugin.c — runs proxy-wasm plugin chains on gateway streams (see
  * gw_plugin.h for the model).
  *
- * Owns:      compiling a generation's plugins (reusing unchanged ones),
+ * Owns:      compiling a generation's plugins (reusing unchanged ones; the
+ *            runtime each asks for, logged at load),
  *            the worker's VM slots, tick timers and post queue, the pw_host
  *            and pw_stream_host callbacks, converting HTTP/1 heads to
  *            plugin maps and back, local replies, resuming paused streams.
@@ -41,15 +42,27 @@ static bool same_configs(const gw_config *a, size_t ia, const gw_config *b, size
     }
 }
 
+/* A compiled module of the same bytes and runtime (an interpreted and a
+ * native plugin of one module keep separate modules). */
 static pw_module *find_module(const gw_gen_plugins *g, const gw_config *cfg, size_t upto,
-                              const unsigned char sha[32])
+                              const gw_plugin_conf *pc)
 {
     if (!g || !cfg)
         return NULL;
     for (size_t k = 0; k < upto && k < g->n; k++)
-        if (g->module[k] && !memcmp(cfg->plugins[k].sha256, sha, 32))
+        if (g->module[k] && !memcmp(cfg->plugins[k].sha256, pc->sha256, 32) &&
+            cfg->plugins[k].runtime == pc->runtime)
             return g->module[k];
     return NULL;
+}
+
+
+/* "plugin NAME: runtime aot (native)": which code a plugin's new VMs run. */
+static void log_runtime(const gw_plugin_conf *pc, const pw_module *m)
+{
+    if (pc->runtime != GW_RUNTIME_INTERP)
+        gw_log("info", "plugin %s: runtime %s (%s)", pc->name, gw_runtime_name(pc->runtime),
+               pw_module_native(m) ? "native" : "interpreting; compiling in the background");
 }
 
 static pw_plugin *build_plugin(const gw_config *cfg, size_t i, pw_module *m, char *err,
@@ -143,17 +156,20 @@ int gw_plugins_load(gw_gen_plugins *out, const gw_config *cfg, const gw_gen_plug
                     break;
                 }
             }
-            if (out->plugin[i])
+            if (out->plugin[i]) {
+                log_runtime(pc, out->module[i]);
                 continue;
+            }
         }
-        pw_module *m = find_module(out, cfg, i, pc->sha256);
+        pw_module *m = find_module(out, cfg, i, pc);
         if (!m)
-            m = find_module(prev, prev_cfg, prev ? prev->n : 0, pc->sha256);
+            m = find_module(prev, prev_cfg, prev ? prev->n : 0, pc);
         char perr[512] = "";
         if (m) {
             m = pw_module_ref(m);
         } else {
-            m = pw_module_load(engine, pc->module_bytes, pc->module_len, perr, sizeof perr);
+            pw_module_opts mo = {gw_sl_runtime(pc->runtime), cfg->aot_cache};
+            m = pw_module_load(engine, pc->module_bytes, pc->module_len, &mo, perr, sizeof perr);
             if (!m) {
                 snprintf(err, err_len, "plugin %s: module %s: %s", pc->name,
                          pc->module ? pc->module : pc->url, perr);
@@ -171,6 +187,7 @@ int gw_plugins_load(gw_gen_plugins *out, const gw_config *cfg, const gw_gen_plug
             return -1;
         }
         out->plugin[i] = p;
+        log_runtime(pc, m);
     }
     return 0;
 }

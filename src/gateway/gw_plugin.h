@@ -143,4 +143,12 @@ bool gw_plugin_response_headers(struct gw_stream *s);
 /* The stream is over: on_log, on_done, on_delete for each plugin. */
 void gw_plugin_stream_finish(struct gw_stream *s);
 
+/* The config's runtime as sluice/aot.h's (plugins here, WAGI routes in
+ * gw_server.c). */
+static inline sl_runtime gw_sl_runtime(gw_runtime r)
+{
+    return r == GW_RUNTIME_AOT ? SL_RUNTIME_AOT : r == GW_RUNTIME_AUTO ? SL_RUNTIME_AUTO
+                                                                       : SL_RUNTIME_INTERP;
+}
+
 #endif

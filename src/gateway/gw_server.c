@@ -131,7 +131,8 @@ static int load_wagi(gw_server *s, gw_gen *g, char *err, size_t err_len)
         if (rt->wagi_modules) {
             char path[4096], terr[1024] = "";
             resolve_path(s, rt->wagi_modules, path, sizeof path);
-            g->wagi_tables[i] = gw_wagi_table_load(path, s->wagi_cache, terr, sizeof terr);
+            g->wagi_tables[i] =
+                gw_wagi_table_load(path, s->wagi_cache, cfg->aot_cache, terr, sizeof terr);
             if (!g->wagi_tables[i]) {
                 snprintf(err, err_len, "route %.200s: %.800s", rt->name, terr);
                 return -1;
@@ -169,6 +170,8 @@ static int load_wagi(gw_server *s, gw_gen *g, char *err, size_t err_len)
             .max_memory_pages = rt->wagi_max_memory_pages,
             .max_concurrency = rt->wagi_max_concurrency,
             .init = rt->wagi_init,
+            .runtime = gw_sl_runtime(rt->wagi_runtime),
+            .aot_cache = cfg->aot_cache,
         };
         char herr[768] = "";
         g->wagi[i] = gw_wagi_cache_get(s->wagi_cache, &hc, herr, sizeof herr);
@@ -180,6 +183,7 @@ static int load_wagi(gw_server *s, gw_gen *g, char *err, size_t err_len)
                      herr);
             return -1;
         }
+        gw_wagi_log_runtime(rt->name, &hc, g->wagi[i]);
     }
     return 0;
 oom:

@@ -20,6 +20,7 @@
 
 #include <openssl/evp.h>
 
+#include "gw_worker.h" /* gw_log */
 #include "ut_buf.h"
 
 #define MAX_MODULE_BYTES ((size_t)1 << 30)
@@ -221,6 +222,8 @@ wagi_handler *gw_wagi_cache_get(gw_wagi_cache *c, const wagi_handler_conf *conf,
     put_num(&k, conf->max_memory_pages);
     put_num(&k, conf->max_output_bytes);
     put_num(&k, conf->max_concurrency);
+    put_num(&k, (uint64_t)conf->runtime);
+    put_str(&k, conf->aot_cache);
     put_field(&k, &conf->log, sizeof conf->log);
     put_field(&k, &conf->log_user, sizeof conf->log_user);
     if (k.oom) {
@@ -279,4 +282,12 @@ int gw_wagi_cache_routes(gw_wagi_cache *c, const wagi_handler *h, const char **o
     *out = e->routes;
     *out_len = e->routes_len;
     return e->routes_rc;
+}
+
+void gw_wagi_log_runtime(const char *name, const wagi_handler_conf *conf, const wagi_handler *h)
+{
+    if (conf->runtime != SL_RUNTIME_INTERP)
+        gw_log("info", "wagi %s: runtime %s (%s)", name, sl_runtime_name(conf->runtime),
+               wagi_handler_native(h) ? "native"
+                                      : "interpreting; compiling in the background");
 }

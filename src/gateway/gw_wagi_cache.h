@@ -7,7 +7,7 @@
  * Owns:      the key of a handler: the module file's path, size, mtime,
  *            device/inode and the SHA-256 of its bytes, plus every setting
  *            that goes into wagi_handler_new (route, entrypoint, argv, env,
- *            volumes, limits, init). Same key: the old handler is reused
+ *            volumes, limits, init, runtime and AOT cache directory). Same key: the old handler is reused
  *            (one more reference); otherwise it is compiled from the bytes
  *            just hashed, so what is hashed is what is compiled. Also the
  *            output of each handler's _routes export, run once per
@@ -48,6 +48,10 @@ wagi_handler *gw_wagi_cache_get(gw_wagi_cache *c, const wagi_handler_conf *conf,
  * the export, -1 with err set. */
 int gw_wagi_cache_routes(gw_wagi_cache *c, const wagi_handler *h, const char **out,
                          size_t *out_len, char *err, size_t err_len);
+
+/* Logs "wagi NAME: runtime aot (native)" for a handler whose conf asked
+ * for a runtime other than the interpreter (nothing otherwise). */
+void gw_wagi_log_runtime(const char *name, const wagi_handler_conf *conf, const wagi_handler *h);
 
 uint64_t gw_wagi_cache_compiles(const gw_wagi_cache *c);
 uint64_t gw_wagi_cache_hits(const gw_wagi_cache *c);

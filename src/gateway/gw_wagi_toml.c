@@ -70,8 +70,8 @@ void gw_wagi_table_free(gw_wagi_table *t)
     free(t);
 }
 
-gw_wagi_table *gw_wagi_table_load(const char *path, gw_wagi_cache *cache, char *err,
-                                  size_t err_len)
+gw_wagi_table *gw_wagi_table_load(const char *path, gw_wagi_cache *cache, const char *aot_cache,
+                                  char *err, size_t err_len)
 {
     gw_wagi_table *t = calloc(1, sizeof *t);
     if (!t) {
@@ -110,6 +110,8 @@ gw_wagi_table *gw_wagi_table_load(const char *path, gw_wagi_cache *cache, char *
             .max_memory_pages = m->max_memory_pages,
             .max_concurrency = m->http_max_concurrency,
             .init = m->init,
+            .runtime = m->runtime,
+            .aot_cache = aot_cache,
         };
         char herr[768] = "";
         t->h[i] = gw_wagi_cache_get(cache, &hc, herr, sizeof herr);
@@ -118,6 +120,7 @@ gw_wagi_table *gw_wagi_table_load(const char *path, gw_wagi_cache *cache, char *
             snprintf(err, err_len, "%s: module[%zu] (route %s): %s", path, i, m->route, herr);
             goto fail;
         }
+        gw_wagi_log_runtime(m->route, &hc, t->h[i]);
         const char *out;
         size_t out_len;
         int rc = gw_wagi_cache_routes(cache, t->h[i], &out, &out_len, herr, sizeof herr);

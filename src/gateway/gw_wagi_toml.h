@@ -36,11 +36,13 @@ typedef struct gw_wagi_table {
 } gw_wagi_table;
 
 /* Reads path, logs its warnings (gw_log "warn"), gets every module's
- * handler from the cache (compiled only when new or changed), adds the
+ * handler from the cache (compiled only when new or changed; each with the
+ * runtime its entry asks for, artifacts in aot_cache, NULL = the default),
+ * adds the
  * sub-routes each module's _routes export prints and checks their
  * entrypoints. NULL with err set on the first problem. */
-gw_wagi_table *gw_wagi_table_load(const char *path, gw_wagi_cache *cache, char *err,
-                                  size_t err_len);
+gw_wagi_table *gw_wagi_table_load(const char *path, gw_wagi_cache *cache, const char *aot_cache,
+                                  char *err, size_t err_len);
 void gw_wagi_table_free(gw_wagi_table *t);
 
 #endif

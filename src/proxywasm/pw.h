@@ -53,6 +53,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sluice/aot.h>
 #include <sluice/vm.h>
 
 #include "ut_buf.h"
@@ -136,16 +137,29 @@ void pw_map_free(pw_map *m);
 
 typedef struct pw_module pw_module;
 
+/* How a module's code runs (sluice/aot.h). A zeroed struct (or NULL) is
+ * the interpreter. */
+typedef struct pw_module_opts {
+    sl_runtime runtime;    /* interp; aot (native code at load, failure = load
+                              error); auto (cached artifact, else interpret
+                              while a background compile runs: VMs created
+                              after it finishes run native code) */
+    const char *aot_cache; /* artifact cache directory; NULL = aot.h's default */
+} pw_module_opts;
+
 /* Compiles a plugin module: validates it with the engine, detects the ABI
  * marker export (rejects modules without one), requires an exported memory
- * and an allocator (malloc or proxy_on_memory_allocate) and checks that
- * every import is one this host serves (else the error names it).
- * Borrows bytes. Returns owned (refcount 1) or NULL with err filled. */
-pw_module *pw_module_load(sl_engine *engine, const uint8_t *bytes, size_t len, char *err,
-                          size_t err_len);
+ * and an allocator (malloc or proxy_on_memory_allocate), prepares the
+ * runtime opt asks for and checks that every import is one this host
+ * serves (else the error names it). Borrows bytes. opt may be NULL.
+ * Returns owned (refcount 1) or NULL with err filled. */
+pw_module *pw_module_load(sl_engine *engine, const uint8_t *bytes, size_t len,
+                          const pw_module_opts *opt, char *err, size_t err_len);
 pw_module *pw_module_ref(pw_module *m);
 void pw_module_unref(pw_module *m);
 pw_abi pw_module_abi(const pw_module *m);
+/* True once native code is attached (runtime aot, or auto after its compile). */
+bool pw_module_native(const pw_module *m);
 
 typedef struct pw_root_conf {
     const char *root_id;           /* "" allowed */

@@ -5,7 +5,8 @@
  * instantiated once against the full import table (pw_link.c) without
  * running any export, so an unknown import or a wrong import signature is
  * refused at load with the engine's message naming it. The dry instance
- * also checks the signature of every exported callback.
+ * also checks the signature of every exported callback. The runtime
+ * (interpreter or AOT native code, sluice/aot.h) is prepared before it.
  * Not here:  running anything (pw_vm.c).
  */
 #include <stdio.h>
@@ -111,8 +112,8 @@ out:
     return rc;
 }
 
-pw_module *pw_module_load(sl_engine *engine, const uint8_t *bytes, size_t len, char *err,
-                          size_t err_len)
+pw_module *pw_module_load(sl_engine *engine, const uint8_t *bytes, size_t len,
+                          const pw_module_opts *opt, char *err, size_t err_len)
 {
     char dummy[8];
     if (!err || !err_len)
@@ -156,6 +157,19 @@ pw_module *pw_module_load(sl_engine *engine, const uint8_t *bytes, size_t len, c
         goto fail;
     }
     pm->header_params = pm->abi == PW_ABI_0_1_0 ? 2 : 3;
+    if (opt && opt->runtime != SL_RUNTIME_INTERP) {
+        /* before any instance, while the bytes are at hand */
+        d.msg[0] = '\0';
+        e = sl_aot_prepare(pm->mod, bytes, len, opt->runtime, opt->aot_cache, &d);
+        if (opt->runtime == SL_RUNTIME_AUTO && (e || d.msg[0])) {
+            fprintf(stderr, "proxy-wasm: runtime auto: %s; interpreting\n",
+                    d.msg[0] ? d.msg : sl_err_str(e));
+        } else if (e) {
+            snprintf(err, err_len, "runtime %s: %s", sl_runtime_name(opt->runtime),
+                     d.msg[0] ? d.msg : sl_err_str(e));
+            goto fail;
+        }
+    }
     if (dry_link(pm, engine, err, err_len))
         goto fail;
     return pm;
@@ -183,4 +197,9 @@ void pw_module_unref(pw_module *m)
 pw_abi pw_module_abi(const pw_module *m)
 {
     return m->abi;
+}
+
+bool pw_module_native(const pw_module *m)
+{
+    return m && sl_module_native(m->mod);
 }

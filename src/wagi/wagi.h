@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sluice/aot.h>
 #include <sluice/vm.h>
 
 #include "ut_buf.h"
@@ -63,6 +64,13 @@ typedef struct wagi_handler_conf {
                                     only during wagi_handler_new) instead of
                                     reading module_path (still used in messages) */
     size_t module_len;
+    sl_runtime runtime;        /* SL_RUNTIME_INTERP (default), _AOT (native code
+                                  at load: the cached artifact or a compile now;
+                                  failure = load error) or _AUTO (cached
+                                  artifact, else interpret while a background
+                                  compile runs; later instances tier up) */
+    const char *aot_cache;     /* artifact cache directory; NULL = sluice/aot.h's
+                                  default */
     wagi_log_fn log;
     void *log_user;
 } wagi_handler_conf;
@@ -78,6 +86,9 @@ wagi_handler *wagi_handler_new(sl_engine *engine, const wagi_handler_conf *conf,
  * one reference, wagi_handler_ref adds one, wagi_handler_free drops one and
  * frees the handler with the last. */
 wagi_handler *wagi_handler_ref(wagi_handler *h);
+/* True once native code is attached to the handler's module (runtime aot,
+ * or auto after its background compile): new requests then run it. */
+bool wagi_handler_native(const wagi_handler *h);
 void wagi_handler_free(wagi_handler *h);
 
 /* 0 when the module exports a function `name` that takes no parameters

@@ -3,7 +3,8 @@
  * fresh instance (wagi.h, docs/wagi.md).
  *
  * Owns:      wagi_handler_new / wagi_handler_free (read + compile the
- *            module, check its imports and entrypoint, one linker made
+ *            module, check its imports and entrypoint, the runtime (AOT
+ *            native code attached before the first instance), one linker made
  *            with wasi_link(l, NULL), a trial instantiation so link errors
  *            and a wrong entrypoint signature show at load, volumes
  *            checked); wagi_handler_run (per request: a wasi_ctx with
@@ -253,14 +254,28 @@ wagi_handler *wagi_handler_new(sl_engine *engine, const wagi_handler_conf *conf,
         goto fail;
     sl_diag d = {0};
     sl_err e = sl_module_new(engine, bytes, len, &h->module, &d);
-    if (bytes != conf->module_bytes)
-        free(bytes);
     if (e) {
         h->module = NULL;
         snprintf(err, err_len, "%s: %s: %s", conf->module_path, sl_err_str(e), d.msg);
-        goto fail;
+    } else if (check_imports_exports(h, err, err_len)) {
+        /* native code before any instance (the init snapshot shares it) */
+        d = (sl_diag){0};
+        e = sl_aot_prepare(h->module, bytes, len, conf->runtime, conf->aot_cache, &d);
+        if (conf->runtime == SL_RUNTIME_AUTO && (e || d.msg[0])) {
+            /* auto never fails a load: it stays on the interpreter */
+            fprintf(stderr, "wagi[%s]: runtime auto: %s; interpreting\n", conf->module_path,
+                    d.msg[0] ? d.msg : sl_err_str(e));
+            e = SL_OK;
+        }
+        if (e)
+            snprintf(err, err_len, "%s: runtime %s: %s", conf->module_path,
+                     sl_runtime_name(conf->runtime), d.msg[0] ? d.msg : sl_err_str(e));
+    } else {
+        e = SL_ERR_ARG;
     }
-    if (!check_imports_exports(h, err, err_len))
+    if (bytes != conf->module_bytes)
+        free(bytes);
+    if (e)
         goto fail;
     h->linker = sl_linker_new(engine);
     if (!h->linker || wasi_link(h->linker, NULL) != SL_OK) {
@@ -282,6 +297,11 @@ wagi_handler *wagi_handler_ref(wagi_handler *h)
     if (h)
         atomic_fetch_add_explicit(&h->refs, 1, memory_order_relaxed);
     return h;
+}
+
+bool wagi_handler_native(const wagi_handler *h)
+{
+    return h && h->module && sl_module_native(h->module);
 }
 
 void wagi_handler_free(wagi_handler *h)

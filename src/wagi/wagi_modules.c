@@ -499,6 +499,7 @@ typedef enum key_id {
     K_TIMEOUT,
     K_MAX_MEMORY,
     K_INIT,
+    K_RUNTIME,
     K_BINDLE_SERVER, /* WAGI keys accepted with a warning from here on */
     K_REPOSITORY,
     K_COUNT,
@@ -507,7 +508,7 @@ typedef enum key_id {
 static const char *const key_names[K_COUNT] = {
     "route", "module", "sha256", "entrypoint", "argv", "environment", "volumes",
     "allowed_hosts", "http_max_concurrency", "timeout", "max_memory", "init",
-    "bindle_server", "repository",
+    "runtime", "bindle_server", "repository",
 };
 
 /* Levenshtein distance, capped (for "did you mean"). */
@@ -570,7 +571,8 @@ static void unknown_key(loader *L, const ut_toml *tbl, size_t i, const char *key
     else
         fail_pos(L, line, col, true, "unknown key '%s' (known: route, module, sha256, entrypoint, "
                                      "argv, environment, volumes, allowed_hosts, "
-                                     "http_max_concurrency, timeout, max_memory)", q);
+                                     "http_max_concurrency, timeout, max_memory, init, "
+                                     "runtime)", q);
 }
 
 static bool read_env(loader *L, wagi_module_spec *s, const ut_toml *v)
@@ -791,6 +793,13 @@ static bool read_module(loader *L, const ut_toml *t, wagi_module_spec *s)
             break;
         case K_INIT:
             ok = (str = want_string(L, v, false)) != NULL && (s->init = sdup(L, str)) != NULL;
+            break;
+        case K_RUNTIME:
+            ok = (str = want_string(L, v, false)) != NULL;
+            if (ok && !sl_runtime_parse(str, &s->runtime)) {
+                fail_at(L, v, "unknown runtime \"%.40s\" (expected interp, aot or auto)", str);
+                ok = false;
+            }
             break;
         case K_TIMEOUT:
             ok = want_timeout(L, v, &s->timeout_ms);

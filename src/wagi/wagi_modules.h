@@ -61,6 +61,8 @@ typedef struct wagi_module_spec {
     char *init;                    /* NULL, or an export run once at load whose
                                       effect is snapshotted (`init =
                                       "wizer.initialize"`, extension) */
+    sl_runtime runtime;            /* `runtime = "interp" | "aot" | "auto"`
+                                      (extension; default interp) */
     bool has_subroutes;            /* wagi_modules_add_subroutes added some */
     size_t line;                   /* where its [[module]] table starts, for messages */
 } wagi_module_spec;

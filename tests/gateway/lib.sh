@@ -152,14 +152,15 @@ print(eval(sys.argv[1]))' "$2" 2>/dev/null
 up_reset() { curl -sS --max-time 5 -o /dev/null "http://127.0.0.1:$1/admin/reset"; }
 
 # start_gateway TAG CONF [VAR=value...]: needs ADMIN (the admin port).
+# Waits GW_START_S seconds (default 10) for /ready.
 start_gateway() {
-    local tag=$1 conf=$2 i code
+    local tag=$1 conf=$2 i code limit=${GW_START_S:-10}
     shift 2
     GW_OUT="$TMP/gw-$tag.out" GW_ERR="$TMP/gw-$tag.err"
     env "$@" "$SLUICE" gateway -c "$conf" >"$GW_OUT" 2>"$GW_ERR" &
     GW_PID=$!
     PIDS+=("$GW_PID")
-    for i in $(seq 100); do
+    for i in $(seq $((limit * 10))); do
         if ! kill -0 "$GW_PID" 2>/dev/null; then
             echo "# gateway $tag exited at start-up: $(tail -c 2000 "$GW_ERR")"
             return 1
@@ -168,7 +169,7 @@ start_gateway() {
         [ "$code" = 200 ] && return 0
         sleep 0.1
     done
-    echo "# gateway $tag not ready after 10 s: $(tail -c 2000 "$GW_ERR")"
+    echo "# gateway $tag not ready after $limit s: $(tail -c 2000 "$GW_ERR")"
     return 1
 }
 

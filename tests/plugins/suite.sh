@@ -6,7 +6,7 @@
 # (@solo-io/proxy-runtime from npm), and deliberately bad plugins
 # (tests/proxywasm/guests).
 #
-# Sections (run a subset with ONLY="as bad"): as, plugins, body, reroute, bad, reload.
+# Sections (run a subset with ONLY="as bad"): as, plugins, body, reroute, bad, reload, aot.
 # The last line is the summary "plugins: N passed, N failed[, N skipped]".
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -30,7 +30,7 @@ start_upstream callout "$CALLPORT" || { not_ok "callout upstream starts"; finish
 
 # Each section is a file sourced here (they share lib.sh's counters, the
 # ports and the upstreams above); each starts and stops its own gateway.
-for sec in as plugins body reroute bad reload; do
+for sec in as plugins body reroute bad reload aot; do
     if [ -f "tests/plugins/$sec.sh" ] && want "$sec"; then
         . "tests/plugins/$sec.sh"
     fi

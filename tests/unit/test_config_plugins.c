@@ -261,6 +261,57 @@ static void test_plugin_errors(void)
                "errors: empty cache dir");
 }
 
+/* runtime (plugins and WAGI routes) and aot_cache: parsed, defaults,
+ * dumped, part of "same plugin", bad values named. */
+static void test_runtime(void)
+{
+    gw_config *c = load(HEAD "aot_cache: aot\n"
+                             "plugins:\n"
+                             "  - {name: n, module: a.wasm, runtime: aot}\n"
+                             "  - {name: a, module: a.wasm, runtime: auto}\n"
+                             "  - {name: d, module: a.wasm}\n"
+                             "routes:\n"
+                             "  - {match: {path: {exact: /x}}, wagi: {module: a.wasm, runtime: aot}}\n"
+                             "  - {match: {path: {exact: /y}}, wagi: {module: a.wasm}}\n");
+    if (!c)
+        printf("# %s\n", err);
+    check(c && c->plugins[0].runtime == GW_RUNTIME_AOT && c->plugins[1].runtime == GW_RUNTIME_AUTO &&
+              c->plugins[2].runtime == GW_RUNTIME_INTERP,
+          "runtime: plugins aot / auto / default interp");
+    check(c && c->routes[0].wagi_runtime == GW_RUNTIME_AOT &&
+              c->routes[1].wagi_runtime == GW_RUNTIME_INTERP,
+          "runtime: WAGI routes aot / default interp");
+    char want[400];
+    snprintf(want, sizeof want, "%s/aot", dir);
+    check(c && c->aot_cache && !strcmp(c->aot_cache, want),
+          "runtime: aot_cache relative to the config file");
+    check(c && !gw_plugin_conf_same(&c->plugins[0], &c->plugins[2]) &&
+              gw_plugin_conf_same(&c->plugins[2], &c->plugins[2]),
+          "runtime: a different runtime is a different plugin");
+    if (c) {
+        ut_buf b = {0};
+        gw_config_dump_json(c, &b);
+        ut_json *j = ut_json_parse(b.data, b.len, 0, NULL);
+        const ut_json *pl = ut_json_at(ut_json_get(j, "plugins"), 0);
+        check(j && !strcmp(ut_json_str(ut_json_get(pl, "runtime")) ?: "", "aot") &&
+                  !strcmp(ut_json_str(ut_json_get(j, "aot_cache")) ?: "", want),
+              "runtime: /config_dump shows runtime and aot_cache");
+        ut_json_free(j);
+        ut_buf_free(&b);
+    }
+    gw_config_unref(c);
+    c = load(HEAD "plugins: [{name: d, module: a.wasm}]\n");
+    check(c && !c->aot_cache, "runtime: no aot_cache = the engine's default (NULL)");
+    gw_config_unref(c);
+    expect_err(HEAD "plugins:\n  - {name: x, module: a.wasm, runtime: jit}\n", 3, 40,
+               "plugins[0].runtime: unknown runtime 'jit' (expected interp, aot or auto)",
+               "errors: plugin runtime: jit");
+    expect_err(HEAD "routes: [{match: {path: {exact: /x}}, wagi: {module: a.wasm, runtime: jit}}]\n",
+               2, 71, "routes[0].wagi.runtime: unknown runtime 'jit'", "errors: WAGI runtime: jit");
+    expect_err(HEAD "aot_cache: ''\nplugins: [{name: d, module: a.wasm}]\n", 2, 12,
+               "aot_cache: must not be empty", "errors: empty aot_cache");
+}
+
 static void test_chains(void)
 {
     const char *yaml =
@@ -453,6 +504,7 @@ int main(void)
     test_yaml_json();
     test_plugins_basic();
     test_plugin_errors();
+    test_runtime();
     test_chains();
     test_url();
     char cmd[400];

@@ -187,7 +187,7 @@ static pw_module *load(const char *name, char *err, size_t errlen)
         snprintf(err, errlen, "cannot read %s", path);
         return NULL;
     }
-    pw_module *m = pw_module_load(engine, b, n, err, errlen);
+    pw_module *m = pw_module_load(engine, b, n, NULL, err, errlen);
     free(b);
     return m;
 }
@@ -289,7 +289,7 @@ static void test_load(void)
     m = load("bad_noalloc.wasm", err, sizeof err);
     check(!m && strstr(err, "malloc"), "load: module without allocator rejected");
     printf("# %s\n", err);
-    m = pw_module_load(engine, (const uint8_t *)"\0asm\2\0\0\0", 8, err, sizeof err);
+    m = pw_module_load(engine, (const uint8_t *)"\0asm\2\0\0\0", 8, NULL, err, sizeof err);
     check(!m && err[0], "load: malformed bytes rejected");
 }
 

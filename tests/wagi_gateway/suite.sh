@@ -12,7 +12,9 @@
 # specific wins, the loader's warning logged), _routes sub-routes, init
 # snapshots (init runs once), http_max_concurrency (503 + Retry-After), the
 # compiled-module cache across reloads (/stats counters), the refusal of
-# wasi_experimental_http imports.
+# wasi_experimental_http imports; runtime: aot / auto (native code: hello,
+# counter isolation, trap, the 504 interrupt, init snapshots, the auto
+# tier-up) and runtime in modules.toml.
 # Last line: "wagi_gateway: N passed, N failed[, N skipped]".
 set -u
 cd "$(dirname "$0")/../.."
@@ -150,6 +152,79 @@ expect_match "the old config keeps serving" 'GATEWAY_INTERFACE' "$(hc "$U/hello"
 stop_gateway
 expect_eq "gateway exits 0 after SIGTERM" "0" "$GW_RC"
 
+section "runtime: aot and auto (native code through the AOT tier)"
+AOT="$TMP/aot-cache"
+cat >"$TMP/aot.yaml" <<YAML
+listeners: [{address: 127.0.0.1:$PORT}]
+admin: {address: 127.0.0.1:$ADMIN}
+workers: 2
+aot_cache: $AOT
+routes:
+  - {name: hello, match: {path: {exact: /hello}}, wagi: {module: mods/hello.wasm, runtime: aot}}
+  - {name: counter, match: {path: {exact: /counter}}, wagi: {module: mods/counter.wasm, runtime: aot}}
+  - {name: loop, match: {path: {exact: /loop}}, wagi: {module: mods/loop.wasm, timeout: 300ms, runtime: aot}}
+  - {name: trap, match: {path: {exact: /trap}}, wagi: {module: mods/trap.wasm, runtime: aot}}
+  - {name: init, match: {path: {exact: /init}}, wagi: {module: mods/init.wasm, init: wizer.initialize, runtime: aot}}
+  - {name: echo-auto, match: {path: {exact: /echo}}, wagi: {module: mods/echo.wasm, runtime: auto}}
+YAML
+if GW_START_S=120 start_gateway aot "$TMP/aot.yaml"; then
+    expect_match "aot: each aot route logs that it runs native code" \
+        'wagi hello: runtime aot \(native\)' "$(cat "$GW_ERR")"
+    expect_eq "aot: five aot routes native at load" "5" \
+        "$(grep -c 'wagi [a-z]*: runtime aot (native)' "$GW_ERR")"
+    expect_eq "aot: artifacts written to aot_cache (hello, counter, loop, trap, init)" "5" \
+        "$(ls "$AOT"/*.slaot 2>/dev/null | wc -l)"
+    expect_eq "aot: hello answers" "hello, world" "$(hc "$U/hello")"
+    out=$(for i in $(seq 20); do echo "url = \"$U/counter\""; done | curl -sS --max-time 10 -K - | tr -d '\n')
+    expect_eq "aot: counter sees 1 every time (fresh native instance per request)" \
+        "11111111111111111111" "$out"
+    expect_eq "aot: init snapshot shared with native code (g=7 c=1)" "g=7 c=1 g=7 c=1" \
+        "$(for i in 1 2; do hc "$U/init"; done | tr '\n' ' ' | sed 's/ $//')"
+    expect_eq "aot: trap -> 500" "500" "$(code "$U/trap")"
+    start=$(date +%s%N)
+    c=$(code "$U/loop")
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    expect_eq "aot: endless loop in native code -> 504 (interrupt check)" "504" "$c"
+    expect_le "aot: ... within about the 300 ms timeout (ms)" 1500 "$ms"
+    expect_eq "aot: the worker serves again" "hello, world" "$(hc "$U/hello")"
+    # auto: the cache had no artifact for echo: interpreted at once, compiled behind
+    expect_match "auto: echo starts on the interpreter" \
+        'wagi echo-auto: runtime auto \(interpreting' "$(cat "$GW_ERR")"
+    expect_nomatch "auto: no fallback message (nothing failed)" 'runtime auto: .*interpreting$' \
+        "$(cat "$GW_ERR")"
+    expect_eq "auto: first request answered at once" "small body" \
+        "$(hc --data-binary @"$TMP/small" "$U/echo")"
+    artifacts_ge() { [ "$(ls "$AOT"/*.slaot 2>/dev/null | wc -l)" -ge "$1" ]; }
+    if wait_until 60 artifacts_ge 6; then # a one-job compile on a busy machine
+        ok "auto: the background compile wrote its artifact"
+    else
+        not_ok "auto: the background compile wrote its artifact" "$(ls "$AOT"; tail -c 500 "$GW_ERR")"
+    fi
+    expect_eq "auto: requests after the tier-up still answer" "small body small body small body" \
+        "$(for i in 1 2 3; do hc --data-binary @"$TMP/small" "$U/echo"; echo; done | tr '\n' ' ' | sed 's/ $//')"
+    # the artifact is renamed into place just before it is attached; a
+    # reload (the handler is reused from the cache) logs what it runs now
+    reload_says_native() {
+        curl -sS --max-time 20 -X POST "http://127.0.0.1:$ADMIN/reload" >/dev/null
+        grep -q 'wagi echo-auto: runtime auto (native)' "$GW_ERR"
+    }
+    if wait_until 5 reload_says_native; then
+        ok "auto: after a reload the reused handler reports native code"
+    else
+        not_ok "auto: after a reload the reused handler reports native code" "$(tail -c 500 "$GW_ERR")"
+    fi
+    expect_eq "auto: native requests answer" "small body" "$(hc --data-binary @"$TMP/small" "$U/echo")"
+    stop_gateway
+    expect_eq "aot: gateway exits 0" "0" "$GW_RC"
+else
+    not_ok "gateway with runtime: aot routes starts" "$(tail -c 800 "$GW_ERR")"
+fi
+sed 's/runtime: aot}}/runtime: jit}}/' "$TMP/aot.yaml" >"$TMP/gw-jit.yaml"
+"$SLUICE" gateway -c "$TMP/gw-jit.yaml" >/dev/null 2>"$TMP/jit.err"
+expect_match "runtime: jit is refused, naming the key" \
+    "routes\[0\]\.wagi\.runtime: unknown runtime 'jit' \(expected interp, aot or auto\)" \
+    "$(cat "$TMP/jit.err")"
+
 section "sluice wagi -c modules.toml"
 ADMIN_SAVED=$ADMIN
 ADMIN=$ADMIN2 # metric() reads this admin port
@@ -181,6 +256,7 @@ module = "mods/routes.wasm"
 route = "/init"
 module = "mods/init.wasm"
 init = "wizer.initialize"
+runtime = "aot"
 
 [[module]]
 route = "/slow"
@@ -191,7 +267,7 @@ ${2:-}
 TOML
 }
 write_toml mods/hello.wasm
-"$SLUICE" wagi -c "$TMP/modules.toml" --listen "127.0.0.1:$PORT2" --admin "127.0.0.1:$ADMIN2" \
+SLUICE_AOT_CACHE="$TMP/aot-toml" "$SLUICE" wagi -c "$TMP/modules.toml" --listen "127.0.0.1:$PORT2" --admin "127.0.0.1:$ADMIN2" \
     --workers 4 >"$TMP/wagi.out" 2>"$TMP/wagi.err" &
 WPID=$!
 PIDS+=("$WPID")
@@ -229,6 +305,9 @@ section "init (Wizer-style snapshot)"
 expect_eq "init: every request starts from the snapshot" "g=7 c=1 g=7 c=1 g=7 c=1" \
     "$(for i in 1 2 3; do hc "$W/init"; done | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "init ran once (one stderr line)" "1" "$(grep -c 'wagi\[/init\] init ran' "$TMP/wagi.err")"
+expect_match "modules.toml runtime = \"aot\": /init runs native code" \
+    'wagi /init: runtime aot \(native\)' "$(cat "$TMP/wagi.err")"
+expect_eq "... its artifact in \$SLUICE_AOT_CACHE" "1" "$(ls "$TMP/aot-toml"/*.slaot 2>/dev/null | wc -l)"
 
 section "http_max_concurrency"
 for i in $(seq 8); do
