@@ -312,18 +312,16 @@ sl_aot_compile(sl_engine *engine, const uint8_t *bytes, size_t len, const char *
     uint8_t sha[32];
     sl__aot_sha256(bytes, len, sha);
 
-    /* One part per ~256 KiB of code, at most 4 per job, at least 1. */
+    /* One part per ~32 KiB of code (a part is the unit of parallelism and
+     * of load balance), at most 4 per job and 64 in all. */
     uint64_t code = 0;
     for (uint32_t i = 0; i < m->n_funcs - m->n_func_imports; i++)
         code += m->funcs[i].body_len;
-    unsigned parts = (unsigned)(code / (256 * 1024)) + 1;
+    unsigned parts = (unsigned)(code / (32 * 1024)) + 1;
     if (parts > 4 * o.jobs)
         parts = 4 * o.jobs;
     if (parts > 64)
         parts = 64;
-    if (parts < o.jobs && code > 64 * 1024)
-        parts = o.jobs;
-
     ut_buf *src = calloc(parts, sizeof *src);
     char dir[4200];
     snprintf(dir, sizeof dir, "%.4000s/sluice-aot-XXXXXX", o.work_dir);

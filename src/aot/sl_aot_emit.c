@@ -44,7 +44,8 @@ typedef struct emitter {
     const sl_module *m;
     const uint8_t *p, *end;
     ut_buf *o;
-    uint8_t *vt; /* types by height */
+    uint8_t *vt;   /* types by height */
+    uint8_t *used; /* by height: a bit per type class used there (declarations) */
     uint32_t nvt, cap_vt, max_h;
     ctl *cs;
     uint32_t ncs, cap_cs;
@@ -151,20 +152,42 @@ var(emitter *E, uint32_t h)
     ut_buf_printf(E->o, "%c%u", tchar(E->vt[h]), h);
 }
 
+static int
+tclass(uint8_t t)
+{
+    switch (t) {
+    case SL_I32:
+        return 0;
+    case SL_I64:
+        return 1;
+    case SL_F32:
+        return 2;
+    case SL_F64:
+        return 3;
+    default:
+        return 4;
+    }
+}
+
 static uint32_t
 push(emitter *E, uint8_t t)
 {
     if (E->nvt == E->cap_vt) {
         uint32_t cap = E->cap_vt ? 2 * E->cap_vt : 64;
         uint8_t *n = realloc(E->vt, cap);
-        if (!n) {
+        uint8_t *u = n ? realloc(E->used, cap) : NULL;
+        if (n)
+            E->vt = n;
+        if (!u) {
             E->bad = true;
             return 0;
         }
-        E->vt = n;
+        memset(u + E->cap_vt, 0, cap - E->cap_vt);
+        E->used = u;
         E->cap_vt = cap;
     }
     E->vt[E->nvt] = t;
+    E->used[E->nvt] |= (uint8_t)(1u << tclass(t));
     if (E->nvt + 1 > E->max_h)
         E->max_h = E->nvt + 1;
     return E->nvt++;
@@ -1040,6 +1063,7 @@ emit_function(const sl_module *m, const uint8_t *bytes, uint32_t di, ut_buf *out
     emit_body(&E);
     if (E.bad || body.oom) {
         free(E.vt);
+        free(E.used);
         free(E.cs);
         ut_buf_free(&body);
         return sl__diag(diag, E.bad ? SL_ERR_INVALID : SL_ERR_NOMEM, fd->body_offset,
@@ -1049,20 +1073,26 @@ emit_function(const sl_module *m, const uint8_t *bytes, uint32_t di, ut_buf *out
     ut_buf_puts(out, "\n{\n");
     for (uint32_t i = 0; i < fd->n_locals; i++)
         ut_buf_printf(out, "  %s L%u = 0;\n", ctype(fd->local_types[i]), E.ft->n_params + i);
-    if (E.max_h) {
-        static const char kinds[] = {'i', 'l', 'g', 'd', 'r'};
-        static const char *const types[] = {"u32", "u64", "f32", "f64", "ref"};
-        for (int k = 0; k < 5; k++) {
-            ut_buf_printf(out, "  %s", types[k]);
-            for (uint32_t h = 0; h < E.max_h; h++)
-                ut_buf_printf(out, "%s%c%u", h ? ", " : " ", kinds[k], h);
+    /* Declare only the (height, type) variables the body uses. */
+    static const char kinds[] = {'i', 'l', 'g', 'd', 'r'};
+    static const char *const types[] = {"u32", "u64", "f32", "f64", "ref"};
+    for (int k = 0; k < 5; k++) {
+        const char *sep = NULL;
+        for (uint32_t h = 0; h < E.max_h; h++)
+            if (E.used[h] & (1u << k)) {
+                if (!sep)
+                    ut_buf_printf(out, "  %s", types[k]);
+                ut_buf_printf(out, "%s%c%u", sep ? sep : " ", kinds[k], h);
+                sep = ", ";
+            }
+        if (sep)
             ut_buf_puts(out, ";\n");
-        }
     }
     ut_buf_puts(out, "  uint8_t *M; uint64_t MS; SL_RELOAD(); (void)M; (void)MS;\n  SL_ENTER();\n");
     ut_buf_append(out, body.data, body.len);
     ut_buf_puts(out, "}\n\n");
     free(E.vt);
+    free(E.used);
     free(E.cs);
     ut_buf_free(&body);
     return SL_OK;
