@@ -60,66 +60,53 @@ typedef struct emitter {
 
 /* ---- names and types ------------------------------------------------------ */
 
-static char
-tchar(uint8_t t)
+/* Value types by class: the operand-stack variable's letter ('g' for f32:
+ * 'f' would make f32 and f64 variable names), the C type and the sl_nval
+ * field. */
+enum { C_I32, C_I64, C_F32, C_F64, C_REF };
+static const struct {
+    char var;
+    const char *ctype, *field;
+} tinfo[] = {
+    [C_I32] = {'i', "u32", "i32"}, [C_I64] = {'l', "u64", "i64"}, [C_F32] = {'g', "f32", "f32"},
+    [C_F64] = {'d', "f64", "f64"}, [C_REF] = {'r', "ref", "ref"},
+};
+
+static int
+tclass(uint8_t t)
 {
     switch (t) {
     case SL_I32:
-        return 'i';
+        return C_I32;
     case SL_I64:
-        return 'l';
+        return C_I64;
     case SL_F32:
-        return 'g'; /* not 'f': f32 and f64 are type names */
+        return C_F32;
     case SL_F64:
-        return 'd';
+        return C_F64;
     default:
-        return 'r';
+        return C_REF;
     }
+}
+
+static char
+tchar(uint8_t t)
+{
+    return tinfo[tclass(t)].var;
 }
 
 static const char *
 ctype(uint8_t t)
 {
-    switch (t) {
-    case SL_I32:
-        return "u32";
-    case SL_I64:
-        return "u64";
-    case SL_F32:
-        return "f32";
-    case SL_F64:
-        return "f64";
-    default:
-        return "ref";
-    }
+    return tinfo[tclass(t)].ctype;
 }
 
-/* sl_nval field holding t, and the cast back to the C type. */
 static const char *
 vfield(uint8_t t)
 {
-    switch (t) {
-    case SL_I32:
-        return "i32";
-    case SL_I64:
-        return "i64";
-    case SL_F32:
-        return "f32";
-    case SL_F64:
-        return "f64";
-    default:
-        return "ref";
-    }
+    return tinfo[tclass(t)].field;
 }
 
-static uint32_t
-canon(const sl_module *m, uint32_t t)
-{
-    for (uint32_t i = 0; i < t; i++)
-        if (m->types[i].hash == m->types[t].hash && sl__functype_equal(&m->types[i], &m->types[t]))
-            return i;
-    return t;
-}
 
 /* The C return type of type index t. */
 static void
@@ -131,7 +118,7 @@ put_ret(ut_buf *o, const sl_module *m, uint32_t t)
     else if (ft->n_results == 1)
         ut_buf_puts(o, ctype(ft->types[ft->n_params]));
     else
-        ut_buf_printf(o, "R%u", canon(m, t));
+        ut_buf_printf(o, "R%u", sl__canonical_type(m, t));
 }
 
 /* "(sl_nctx *, u32, ...)" — a function pointer's parameter list. */
@@ -150,23 +137,6 @@ static void
 var(emitter *E, uint32_t h)
 {
     ut_buf_printf(E->o, "%c%u", tchar(E->vt[h]), h);
-}
-
-static int
-tclass(uint8_t t)
-{
-    switch (t) {
-    case SL_I32:
-        return 0;
-    case SL_I64:
-        return 1;
-    case SL_F32:
-        return 2;
-    case SL_F64:
-        return 3;
-    default:
-        return 4;
-    }
 }
 
 static uint32_t
@@ -245,6 +215,22 @@ rd_byte(emitter *E)
         return 0;
     }
     return *E->p++;
+}
+
+/* A little-endian constant of n (4 or 8) bytes. */
+static uint64_t
+rd_fixed(emitter *E, unsigned n)
+{
+    uint64_t v = 0;
+    if (E->end - E->p < (ptrdiff_t)n) {
+        E->bad = true;
+        E->p = E->end;
+        return 0;
+    }
+    for (unsigned i = 0; i < n; i++)
+        v |= (uint64_t)E->p[i] << (8 * i);
+    E->p += n;
+    return v;
 }
 
 static void
@@ -365,7 +351,7 @@ emit_return(emitter *E)
         var(E, from);
         ut_buf_putc(E->o, ';');
     } else {
-        ut_buf_printf(E->o, " { R%u R_;", canon(E->m, E->func_type));
+        ut_buf_printf(E->o, " { R%u R_;", sl__canonical_type(E->m, E->func_type));
         for (uint32_t i = 0; i < n; i++) {
             ut_buf_printf(E->o, " R_.r%u = ", i);
             var(E, from + i);
@@ -421,7 +407,7 @@ typed_call(emitter *E, const sl_functype *ft, uint32_t type, uint32_t from, cons
         var(E, h);
         ut_buf_puts(E->o, " =");
     } else if (ft->n_results > 1) {
-        ut_buf_printf(E->o, " R%u R_ =", canon(E->m, type));
+        ut_buf_printf(E->o, " R%u R_ =", sl__canonical_type(E->m, type));
     }
     ut_buf_printf(E->o, " %s(I", callee);
     for (uint32_t i = 0; i < ft->n_params; i++) {
@@ -485,7 +471,7 @@ emit_call_indirect(emitter *E, uint32_t type, uint32_t table)
     uint32_t from = E->nvt - ft->n_params;
     E->nvt = from;
     ut_buf_printf(E->o, "  { sl_nfunc *F_ = sl_table_func(I, %u, i%u);\n", table, hi);
-    ut_buf_printf(E->o, "    if (SL_LIKELY(F_->nctx == I && F_->type_id == %uu)) {", canon(m, type));
+    ut_buf_printf(E->o, "    if (SL_LIKELY(F_->nctx == I && F_->type_id == %uu)) {", sl__canonical_type(m, type));
     /* typed path: cast the pointer to this type's function */
     ut_buf callee = {0};
     ut_buf_puts(&callee, "((");
@@ -569,7 +555,6 @@ numeric(uint32_t op, const char **name, int *arity, uint8_t *ta, uint8_t *tr)
 static void
 skip_immediates(emitter *E, uint32_t op)
 {
-    uint8_t dummy;
     bool st;
     switch (op) {
     case 0x0C: case 0x0D: case 0x10: case 0x20: case 0x21: case 0x22: case 0x23: case 0x24:
@@ -614,14 +599,13 @@ skip_immediates(emitter *E, uint32_t op)
         rd_s(E, 64);
         return;
     case 0x43:
-        E->p = E->end - E->p >= 4 ? E->p + 4 : E->end;
+        rd_fixed(E, 4);
         return;
     case 0x44:
-        E->p = E->end - E->p >= 8 ? E->p + 8 : E->end;
+        rd_fixed(E, 8);
         return;
     default:
-        (void)dummy;
-        if (load_name(op) && load_type(op, &st)) {
+        if (load_type(op, &st)) { /* memarg */
             rd_u32(E);
             rd_u32(E);
         }
@@ -895,30 +879,14 @@ emit_body(emitter *E)
             assign_new(E, SL_I64);
             ut_buf_printf(o, "%lluull;\n", (unsigned long long)(uint64_t)rd_s(E, 64));
             break;
-        case 0x43: {
-            uint32_t u = 0;
-            if (E->end - E->p < 4) {
-                E->bad = true;
-                break;
-            }
-            memcpy(&u, E->p, 4);
-            E->p += 4;
+        case 0x43:
             assign_new(E, SL_F32);
-            ut_buf_printf(o, "sl_f32_bits(0x%08xu);\n", u);
+            ut_buf_printf(o, "sl_f32_bits(0x%08xu);\n", (uint32_t)rd_fixed(E, 4));
             break;
-        }
-        case 0x44: {
-            uint64_t u = 0;
-            if (E->end - E->p < 8) {
-                E->bad = true;
-                break;
-            }
-            memcpy(&u, E->p, 8);
-            E->p += 8;
+        case 0x44:
             assign_new(E, SL_F64);
-            ut_buf_printf(o, "sl_f64_bits(0x%016llxull);\n", (unsigned long long)u);
+            ut_buf_printf(o, "sl_f64_bits(0x%016llxull);\n", (unsigned long long)rd_fixed(E, 8));
             break;
-        }
         case 0xD0:
             rd_byte(E);
             assign_new(E, SL_FUNCREF);
@@ -1074,15 +1042,13 @@ emit_function(const sl_module *m, const uint8_t *bytes, uint32_t di, ut_buf *out
     for (uint32_t i = 0; i < fd->n_locals; i++)
         ut_buf_printf(out, "  %s L%u = 0;\n", ctype(fd->local_types[i]), E.ft->n_params + i);
     /* Declare only the (height, type) variables the body uses. */
-    static const char kinds[] = {'i', 'l', 'g', 'd', 'r'};
-    static const char *const types[] = {"u32", "u64", "f32", "f64", "ref"};
-    for (int k = 0; k < 5; k++) {
+    for (int k = C_I32; k <= C_REF; k++) {
         const char *sep = NULL;
         for (uint32_t h = 0; h < E.max_h; h++)
             if (E.used[h] & (1u << k)) {
                 if (!sep)
-                    ut_buf_printf(out, "  %s", types[k]);
-                ut_buf_printf(out, "%s%c%u", sep ? sep : " ", kinds[k], h);
+                    ut_buf_printf(out, "  %s", tinfo[k].ctype);
+                ut_buf_printf(out, "%s%c%u", sep ? sep : " ", tinfo[k].var, h);
                 sep = ", ";
             }
         if (sep)
@@ -1107,7 +1073,7 @@ emit_header(const sl_module *m, ut_buf *o)
     ut_buf_puts(o, "/* generated by sluice compile: do not edit */\n#include \"sl_aot_prelude.h\"\n\n");
     for (uint32_t t = 0; t < m->n_types; t++) {
         const sl_functype *ft = &m->types[t];
-        if (ft->n_results < 2 || canon(m, t) != t)
+        if (ft->n_results < 2 || sl__canonical_type(m, t) != t)
             continue;
         ut_buf_puts(o, "typedef struct {");
         for (uint32_t i = 0; i < ft->n_results; i++)
@@ -1128,11 +1094,11 @@ emit_manifest(const sl_module *m, const uint8_t sha256[32], ut_buf *o)
 {
     uint32_t nd = m->n_funcs - m->n_func_imports;
     for (uint32_t t = 0; t < m->n_types; t++) {
-        if (canon(m, t) != t)
+        if (sl__canonical_type(m, t) != t)
             continue;
         bool used = false;
         for (uint32_t i = 0; i < nd && !used; i++)
-            used = canon(m, m->funcs[i].type_index) == t;
+            used = sl__canonical_type(m, m->funcs[i].type_index) == t;
         if (!used)
             continue;
         const sl_functype *ft = &m->types[t];
@@ -1166,7 +1132,7 @@ emit_manifest(const sl_module *m, const uint8_t sha256[32], ut_buf *o)
         ut_buf_puts(o, "0");
     ut_buf_puts(o, "};\nstatic const sl_nentry entries_[] = {");
     for (uint32_t i = 0; i < nd; i++)
-        ut_buf_printf(o, "%se%u", i ? ", " : "", canon(m, m->funcs[i].type_index));
+        ut_buf_printf(o, "%se%u", i ? ", " : "", sl__canonical_type(m, m->funcs[i].type_index));
     if (!nd)
         ut_buf_puts(o, "0");
     ut_buf_printf(o, "};\n__attribute__((visibility(\"default\"))) const sl_nmanifest "

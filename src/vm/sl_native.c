@@ -119,9 +119,8 @@ sl__native_detach(struct sl_module_cache *c)
 static const sl_nrt rt;
 static sl_memory no_memory;
 
-/* The first type index structurally equal to type index t of m. */
-static uint32_t
-canonical_type(const sl_module *m, uint32_t t)
+uint32_t
+sl__canonical_type(const sl_module *m, uint32_t t)
 {
     for (uint32_t i = 0; i < t; i++)
         if (m->types[i].hash == m->types[t].hash && sl__functype_equal(&m->types[i], &m->types[t]))
@@ -149,7 +148,7 @@ sl__native_setup(sl_instance *inst)
         f->nat.native = lib->man->funcs[i];
         f->nat.entry = lib->man->entries[i];
         f->nat.nctx = c;
-        f->nat.type_id = canonical_type(m, m->funcs[i].type_index);
+        f->nat.type_id = sl__canonical_type(m, m->funcs[i].type_index);
     }
     if (inst->mem0)
         inst->mem0->pristine = false; /* native code writes without telling */

@@ -232,6 +232,9 @@ void sl__native_detach(struct sl_module_cache *c); /* sl_module_free */
 /* Called by sl_module_free first, when set (src/aot forgets pending
  * background compiles of the module). */
 extern void (*_Atomic sl__module_free_hook)(const sl_module *m);
+/* The first type index of m structurally equal to type index t (native
+ * code compares functions' types by it; sl_aot_emit.c names types by it). */
+uint32_t sl__canonical_type(const sl_module *m, uint32_t t);
 /* Wires inst's defined functions to its module's library, if any; called
  * once functions, memories, tables and globals exist. */
 void sl__native_setup(sl_instance *inst);
