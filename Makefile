@@ -79,10 +79,11 @@ help:
 	@echo "make test       build and run every test (ends with 'N passed, N failed')"
 	@echo "make test-asan  the test suite on an ASan+UBSan build (build-asan/)"
 	@echo "make test-check the test suite on the explicit-bounds-check build (build-check/)"
-	@echo "make bench      compute kernels (native vs node vs sluice), then the gateway, WAGI and plugin benches"
+	@echo "make bench      compute kernels (native vs node vs sluice interpreter vs sluice AOT), then the gateway, WAGI and plugin benches"
 	@echo "make bench-gateway  gateway vs nginx as reverse proxy: req/s, latency, CPU, memory"
 	@echo "make bench-wagi     WAGI route (fresh instance per request) vs direct response; cold start"
-	@echo "make bench-plugins  cost of each proxy-wasm plugin on the request path (req/s, latency, CPU, memory)"
+	@echo "make bench-plugins  cost of each proxy-wasm plugin on the request path (req/s, latency, CPU, memory), interpreter and AOT"
+	@echo "make bench-aot      AOT compile time (s/MB, --jobs 1 and 2, kernels and ~2 MB modules) and cached-artifact load time"
 	@echo "make fuzz       build libFuzzer targets and run each briefly"
 	@echo "make deps       install the Debian packages sluice needs (root)"
 	@echo "make clean      remove build directories"
@@ -154,7 +155,7 @@ test-check:
 bench: all
 	@BUILD=$(BUILD) bench/run.sh
 
-.PHONY: bench-gateway bench-wagi bench-plugins
+.PHONY: bench-gateway bench-wagi bench-plugins bench-aot
 bench-gateway: all
 	@BUILD=$(BUILD) bench/gateway.sh
 
@@ -163,6 +164,9 @@ bench-wagi: all
 
 bench-plugins: all
 	@BUILD=$(BUILD) bench/plugins.sh
+
+bench-aot: all
+	@BUILD=$(BUILD) bench/aot.sh
 
 fuzz: deps-check
 	@BUILD=$(BUILD) tests/fuzz/run.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/plugins.sh — what each proxy-wasm plugin costs on the gateway's
-# request path (the Higress "V8 -> WAMR" table, for sluice's interpreter).
+# request path (the Higress "V8 -> WAMR" table, for sluice's interpreter and
+# its AOT tier side by side).
 #
 #   make bench-plugins              builds build/sluice and the plugins, then runs this
 #   make bench                      kernels, gateway bench, then this (BENCH_PLUGINS=0 skips it)
@@ -10,7 +11,18 @@
 #   upstream   nginx, 1 worker, a 20-byte answer (bench/gateway/upstream.conf)
 #   sluice     ONE `sluice gateway` (workers: 1, access_log: false) with one
 #              route per plugin, /<plugin>/, all to the same upstream, plus
-#              /none/ without a plugin (config written by this script)
+#              /none/ without a plugin (config written by this script), every
+#              plugin with `runtime: interp`
+#   sluice-aot a second, identical gateway with `runtime: aot` on every
+#              plugin and `aot_cache: $TMP/aot-cache`; its routes are listed
+#              as <plugin>@aot (none@aot is its own baseline). The cache is
+#              filled before it starts: `sluice compile` of each plugin into
+#              <cache>/<sha256 of the wasm>.<target>.slaot (sl_aot_cache_path;
+#              the target is read from the artifact's header), so no compile
+#              time falls into a measurement. A gateway that rejects the
+#              runtime:/aot_cache: keys (older than that change) gets no AOT
+#              routes: the script says so and measures the interpreter only
+#              (and then writes no runtime: key for it either).
 #
 # Routes and the credentials the script makes for them:
 #   none        no plugin
@@ -57,6 +69,7 @@
 #   ROUNDS=3           measured runs per route
 #   WRK_THREADS=2 WRK_CONNS=50
 #   PLUGINS="key-auth ..."  subset of plugin routes (none is always measured)
+#   PLUGIN_RUNTIMES="interp aot"  "interp" alone skips the AOT gateway
 #   MEM_BASELINE=1     the per-plugin memory gateways (0 skips them)
 #   KEEP_RUNNING=SECONDS  after the report, keep everything up this long and
 #                      print the ports (for profiling by hand)
@@ -78,6 +91,7 @@ ROUNDS=${ROUNDS:-3}
 WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNS=${WRK_CONNS:-50}
 PLUGINS=${PLUGINS:-key-auth basic-auth jwt-auth hmac-auth oauth bot-detect rate-limit}
+PLUGIN_RUNTIMES=${PLUGIN_RUNTIMES:-interp aot}
 MEM_BASELINE=${MEM_BASELINE:-1}
 KEEP_RUNNING=${KEEP_RUNNING:-0}
 BENCH_STRICT=${BENCH_STRICT:-0}
@@ -155,20 +169,25 @@ plugin_conf() { # JSON configuration of a plugin
   esac
 }
 
-write_config() { # write_config FILE PORT ADMIN_PORT "PLUGIN..."
-  local f=$1 p
+# write_config FILE PORT ADMIN_PORT "PLUGIN..." [RUNTIME]: RUNTIME "aot"
+# adds aot_cache: $AOT_CACHE and runtime: aot to every plugin; "interp" adds
+# runtime: interp; empty (a gateway without the key) adds nothing.
+write_config() {
+  local f=$1 p rt=${5:-}
   {
     echo "# written by bench/plugins.sh"
     echo "listeners: [{name: bench, address: 127.0.0.1:$2}]"
     echo "admin: {address: 127.0.0.1:$3}"
     echo "workers: 1"
     echo "access_log: false"
+    [ "$rt" = aot ] && echo "aot_cache: $AOT_CACHE"
     echo "clusters: [{name: origin, endpoints: [127.0.0.1:$P_UP]}]"
     if [ -n "$4" ]; then
       echo "plugins:"
       for p in $4; do
         echo "  - name: $p"
         echo "    module: $PWD/$PLUGIN_DIR/$p.wasm"
+        [ -n "$rt" ] && echo "    runtime: $rt"
         echo "    configuration: '$(plugin_conf "$p")'"
       done
     fi
@@ -197,7 +216,46 @@ start_gw() { # start_gw NAME CONFIG PORT -> GW_PID
   fi
 }
 
-write_config "$TMP/sluice.yaml" "$P_GW" "$P_ADMIN" "$PLUGINS"
+# AOT first: whether this gateway knows runtime:/aot_cache: decides whether
+# the interpreter gateway gets an explicit runtime: interp (a future default
+# of auto must not turn the interpreter column into AOT).
+AOT=0 AOT_WHY="" RT_KEY=""
+AOT_CACHE=$TMP/aot-cache
+if [[ " $PLUGIN_RUNTIMES " == *" aot "* ]]; then
+  mkdir -p "$AOT_CACHE"
+  AOT=1
+  for p in $PLUGINS; do # fill the cache: <sha256>.<target>.slaot (sl_aot_cache_path)
+    progress '  sluice compile %s ' "$p"
+    if ! "$SLUICE" compile -q "$PLUGIN_DIR/$p.wasm" -o "$AOT_CACHE/tmp.slaot" 2>"$TMP/compile.$p.err"; then
+      progress
+      AOT=0 AOT_WHY="sluice compile $PLUGIN_DIR/$p.wasm failed: $(head -c 300 "$TMP/compile.$p.err" | tr '\n' ' ')"
+      break
+    fi
+    # header: magic[8] abi u32 header_size u32 module_sha256[32] payload_len u64 payload_sha256[32] target[]
+    target=$(dd if="$AOT_CACHE/tmp.slaot" bs=1 skip=88 count=32 status=none | tr -d '\0')
+    sha=$(sha256sum "$PLUGIN_DIR/$p.wasm" | cut -d' ' -f1)
+    mv "$AOT_CACHE/tmp.slaot" "$AOT_CACHE/$sha.$target.slaot"
+  done
+  progress
+  if [ "$AOT" = 1 ]; then
+    read -r P_GW_AOT P_ADMIN_AOT < <(free_ports 2)
+    write_config "$TMP/sluice-aot.yaml" "$P_GW_AOT" "$P_ADMIN_AOT" "$PLUGINS" aot
+    if start_gw sluice-aot "$TMP/sluice-aot.yaml" "$P_GW_AOT" 2>/dev/null; then
+      GW_AOT=$GW_PID
+      RT_KEY=interp
+    else
+      AOT=0
+      if grep -qE '(runtime|aot_cache): unknown key' "$TMP/sluice-aot.log"; then
+        AOT_WHY="AOT plugin runs need the runtime: key (per plugin) and aot_cache: in the gateway config; this gateway rejects them ($(grep -m1 -oE '(runtime|aot_cache): unknown key' "$TMP/sluice-aot.log")): interpreter table only"
+      else
+        AOT_WHY="the AOT gateway did not start: $(tail -n 3 "$TMP/sluice-aot.log" | tr '\n' ' ')"
+      fi
+    fi
+  fi
+  [ "$AOT" = 1 ] || echo "plugins: $AOT_WHY"
+fi
+
+write_config "$TMP/sluice.yaml" "$P_GW" "$P_ADMIN" "$PLUGINS" "$RT_KEY"
 start_gw sluice "$TMP/sluice.yaml" "$P_GW" || exit 1
 GW=$GW_PID
 
@@ -205,21 +263,36 @@ GW=$GW_PID
 
 declare -A HDRS OK WHY RUNS MED ERR
 ROUTES="none $PLUGINS"
+AOT_ROUTES=""
+if [ "$AOT" = 1 ]; then for r in $ROUTES; do AOT_ROUTES+="$r@aot "; done; fi
+ALL_ROUTES="$ROUTES $AOT_ROUTES"
 
-status_of() { # status_of PATH [curl args...] -> HTTP status (000 on failure)
+# A route name is <route> (the interpreter gateway) or <route>@aot (the AOT
+# gateway); the URL path is /<route>/ on either.
+gw_port() { if [[ $1 == *@aot ]]; then echo "$P_GW_AOT"; else echo "$P_GW"; fi; }
+gw_pid() { if [[ $1 == *@aot ]]; then echo "$GW_AOT"; else echo "$GW"; fi; }
+
+status_of() { # status_of PATH [curl args...] -> HTTP status (000 on failure); port $CUR_PORT
   local path=$1
   shift
-  curl -s -o "$TMP/body" -w '%{http_code}' --max-time 5 "$@" "http://127.0.0.1:$P_GW$path" || true
+  curl -s -o "$TMP/body" -w '%{http_code}' --max-time 5 "$@" "http://127.0.0.1:${CUR_PORT:-$P_GW}$path" || true
 }
 
-# oauth: fetch a token from the plugin's token endpoint first.
-OAUTH_TOKEN=""
-if [[ " $PLUGINS " == *" oauth "* ]]; then
+# oauth: fetch a token from the plugin's token endpoint first (from each
+# gateway: a token need not be valid on the other one).
+declare -A OAUTH_TOKEN OAUTH_WHY
+for gw in "" @aot; do
+  OAUTH_TOKEN[x$gw]=""
+  [[ " $PLUGINS " == *" oauth "* ]] || continue
+  [ "$gw" = @aot ] && [ "$AOT" != 1 ] && continue
+  CUR_PORT=$(gw_port "oauth$gw")
   st=$(status_of "/oauth/oauth2/token?grant_type=client_credentials&client_id=$OAUTH_ID&client_secret=$OAUTH_SECRET")
-  OAUTH_TOKEN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["access_token"])' "$TMP/body" 2>/dev/null || true)
-  [ "$st" = 200 ] && [ -n "$OAUTH_TOKEN" ] || OAUTH_TOKEN=""
-  OAUTH_WHY="token endpoint answered $st: $(head -c 120 "$TMP/body" 2>/dev/null)"
-fi
+  tok=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["access_token"])' "$TMP/body" 2>/dev/null || true)
+  [ "$st" = 200 ] && [ -n "$tok" ] || tok=""
+  OAUTH_TOKEN[x$gw]=$tok
+  OAUTH_WHY[x$gw]="token endpoint answered $st: $(head -c 120 "$TMP/body" 2>/dev/null)"
+done
+CUR_PORT=$P_GW
 
 # HDRS[route]: the request headers, one per line.
 HDRS[none]=""
@@ -227,9 +300,11 @@ HDRS[key-auth]="x-api-key: $KEY"
 HDRS[basic-auth]="Authorization: Basic $BASIC_B64"
 HDRS[jwt-auth]="Authorization: Bearer $JWT"
 HDRS[hmac-auth]=$(printf 'x-hmac-access-key: %s\nx-hmac-signature: %s\ndate: %s' "$HMAC_AK" "$HMAC_SIG" "$HMAC_DATE")
-HDRS[oauth]="Authorization: Bearer $OAUTH_TOKEN"
+HDRS[oauth]="Authorization: Bearer ${OAUTH_TOKEN[x]}"
 HDRS[bot-detect]="User-Agent: $UA_BROWSER"
 HDRS[rate-limit]=""
+for r in $ROUTES; do HDRS[$r@aot]=${HDRS[$r]}; done
+HDRS[oauth@aot]="Authorization: Bearer ${OAUTH_TOKEN[x@aot]}"
 
 hdr_args() { # hdr_args ROUTE -> HARGS (-H ... for curl and wrk)
   local l
@@ -239,43 +314,45 @@ hdr_args() { # hdr_args ROUTE -> HARGS (-H ... for curl and wrk)
 }
 
 verify() { # verify ROUTE -> OK/WHY
-  local r=$1 st body
-  hdr_args "$r"
+  local rr=$1 r=${1%@aot} st body tok=${OAUTH_TOKEN[x]}
+  [[ $rr == *@aot ]] && tok=${OAUTH_TOKEN[x@aot]}
+  CUR_PORT=$(gw_port "$rr")
+  hdr_args "$rr"
   st=$(status_of "/$r/" "${HARGS[@]}" -D "$TMP/head")
   body=$(cat "$TMP/body" 2>/dev/null)
   if [ "$st" != 200 ] || [ "$body" != "hello from upstream" ]; then
-    WHY[$r]="with credentials: $st '${body:0:80}'"
+    WHY[$rr]="with credentials: $st '${body:0:80}'"
     return 1
   fi
   case $r in
     key-auth | basic-auth | jwt-auth | hmac-auth | oauth)
       st=$(status_of "/$r/")
-      [ "$st" = 401 ] || { WHY[$r]="without credentials: $st (expected 401)"; return 1; } ;;
+      [ "$st" = 401 ] || { WHY[$rr]="without credentials: $st (expected 401)"; return 1; } ;;
   esac
   case $r in
     key-auth) st=$(status_of "/$r/" -H "x-api-key: wrong") ;;
     basic-auth) st=$(status_of "/$r/" -H "Authorization: Basic $(printf 'bench:wrong' | base64)") ;;
     jwt-auth) st=$(status_of "/$r/" -H "Authorization: Bearer ${JWT%?}x") ;;
     hmac-auth) st=$(status_of "/$r/" -H "x-hmac-access-key: $HMAC_AK" -H "x-hmac-signature: x$HMAC_SIG" -H "date: $HMAC_DATE") ;;
-    oauth) st=$(status_of "/$r/" -H "Authorization: Bearer ${OAUTH_TOKEN%?}x") ;;
+    oauth) st=$(status_of "/$r/" -H "Authorization: Bearer ${tok%?}x") ;;
     bot-detect) st=$(status_of "/$r/" -H "User-Agent: $UA_BOT")
-      [ "$st" = 403 ] || { WHY[$r]="Googlebot answered $st (expected 403)"; return 1; }
+      [ "$st" = 403 ] || { WHY[$rr]="Googlebot answered $st (expected 403)"; return 1; }
       st=401 ;;
     rate-limit)
-      grep -qi '^x-ratelimit-limit:' "$TMP/head" || { WHY[$r]="no x-ratelimit-limit header: the plugin did not run"; return 1; }
+      grep -qi '^x-ratelimit-limit:' "$TMP/head" || { WHY[$rr]="no x-ratelimit-limit header: the plugin did not run"; return 1; }
       st=401 ;;
     none) st=401 ;;
   esac
-  [ "$st" = 401 ] || { WHY[$r]="wrong credentials answered $st (expected 401)"; return 1; }
+  [ "$st" = 401 ] || { WHY[$rr]="wrong credentials answered $st (expected 401)"; return 1; }
   return 0
 }
 
 echo "plugins: verifying each route (200 with credentials, 401 without)"
-for r in $ROUTES; do
+for r in $ALL_ROUTES; do
   OK[$r]=1
-  if [ "$r" = oauth ] && [ -z "$OAUTH_TOKEN" ]; then
+  if [ "${r%@aot}" = oauth ] && [ -z "${OAUTH_TOKEN[x${r#oauth}]}" ]; then
     OK[$r]=0
-    WHY[$r]=$OAUTH_WHY
+    WHY[$r]=${OAUTH_WHY[x${r#oauth}]}
   elif ! verify "$r"; then
     OK[$r]=0
   fi
@@ -290,10 +367,10 @@ T0=$(date +%s)
 
 run_wrk() { # run_wrk ROUTE SECONDS OUT -> R_LINE "rps req p50 p99 non2xx serr cpu_us"
   hdr_args "$1"
-  bench_run_wrk "$2" "$3" "$GW" "http://127.0.0.1:$P_GW/$1/" "${HARGS[@]}"
+  bench_run_wrk "$2" "$3" "$(gw_pid "$1")" "http://127.0.0.1:$(gw_port "$1")/${1%@aot}/" "${HARGS[@]}"
 }
 
-read -ra order <<<"$ROUTES"
+read -ra order <<<"$ALL_ROUTES"
 for r in "${order[@]}"; do
   [ "${OK[$r]}" = 1 ] || continue
   progress '  warm-up %s ' "$r"
@@ -305,9 +382,11 @@ for ((k = 1; k <= ROUNDS; k++)); do
     r=${order[$(((j + k - 1) % n))]} # rotate the order each round
     [ "${OK[$r]}" = 1 ] || continue
     progress '  round %d/%d %s ' "$k" "$ROUNDS" "$r"
-    if ! kill -0 "$GW" 2>/dev/null; then
+    if ! kill -0 "$(gw_pid "$r")" 2>/dev/null; then
       OK[$r]=0
-      WHY[$r]="gateway exited: $(tail -n 3 "$TMP/sluice.log" | tr '\n' ' ')"
+      log=$TMP/sluice.log
+      [[ $r == *@aot ]] && log=$TMP/sluice-aot.log
+      WHY[$r]="gateway exited: $(tail -n 3 "$log" | tr '\n' ' ')"
       continue
     fi
     bench_record_run "$r" "$k"
@@ -317,8 +396,8 @@ progress
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 T1=$(date +%s)
 
-# shellcheck disable=SC2086 # ROUTES is a list of names
-bench_medians $ROUTES
+# shellcheck disable=SC2086 # ALL_ROUTES is a list of names
+bench_medians $ALL_ROUTES
 field() { med_field "$@"; } # field ROUTE INDEX
 valid() { [ "${OK[$1]:-0}" = 1 ] && [ -n "${MED[$1]:-}" ] && [ -z "${ERR[$1]:-}" ]; }
 
@@ -379,7 +458,7 @@ if [ -z "$MEM_LINES" ] && [ "$MEM_BASELINE" = 1 ]; then
     started=0
     for _ in 1 2 3; do # the free ports are picked, then closed: another process may take one first
       read -r p1 p2 < <(free_ports 2)
-      write_config "$TMP/mem.$r.yaml" "$p1" "$p2" "$list"
+      write_config "$TMP/mem.$r.yaml" "$p1" "$p2" "$list" "$RT_KEY"
       if start_gw "mem.$r" "$TMP/mem.$r.yaml" "$p1" 2>"$TMP/mem.$r.why"; then started=1; break; fi
       wait "$GW_PID" 2>/dev/null
     done
@@ -402,10 +481,36 @@ target() { bench_target 52 18 "$@"; } # target TEXT VALUE MET(1 = pass, na = not
 
 echo
 echo "plugins: wrk -t$WRK_THREADS -c$WRK_CONNS -d${BENCH_SECONDS}s --latency per run, $ROUNDS interleaved rounds, median per column"
-echo "one sluice gateway (workers: 1, access_log: false), one route per plugin, upstream nginx (1 worker), all on 127.0.0.1"
-echo "\"+\" = difference to the none route of this run; CPU = gateway utime+stime / requests"
+if [ "$AOT" = 1 ]; then
+  echo "two sluice gateways (workers: 1, access_log: false), runtime: interp and runtime: aot (artifacts compiled into aot_cache before the start),"
+  echo "one route per plugin on each, upstream nginx (1 worker), all on 127.0.0.1; the runs of both gateways interleaved in every round"
+  echo "\"+\" = difference to the none route of the same gateway; CPU = that gateway's utime+stime / requests"
+else
+  echo "one sluice gateway (workers: 1, access_log: false), one route per plugin, upstream nginx (1 worker), all on 127.0.0.1"
+  echo "\"+\" = difference to the none route of this run; CPU = gateway utime+stime / requests"
+fi
 echo "hmac-auth: one signature made at start (its Date included) is reused by every request; clock_skew 3600 s"
 echo
+if [ "$AOT" = 1 ]; then
+  # Side by side: interp | aot per column, "+" against each gateway's own none.
+  echo "| route | req/s interp | req/s aot | vs none interp | vs none aot | +p50 us interp | +p50 us aot | +p99 us interp | +p99 us aot | CPU us/req interp | CPU us/req aot | +CPU us/req interp | +CPU us/req aot |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for r in $ROUTES; do
+    awk -v r="$r" -v li="${MED[$r]:-}" -v la="${MED[$r@aot]:-}" -v bi="${MED[none]:-}" -v ba="${MED[none@aot]:-}" \
+      -v badi="$(valid "$r" || echo 1)" -v bada="$(valid "$r@aot" || echo 1)" 'BEGIN {
+      ni = split(li, fi, " "); na = split(la, fa, " "); nbi = split(bi, zi, " "); nba = split(ba, za, " ")
+      name = r (badi ? " (interp invalid)" : "") (bada ? " (aot invalid)" : "")
+      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name,
+        ni ? sprintf("%.0f", fi[1]) : "fail", na ? sprintf("%.0f", fa[1]) : "fail",
+        ni && nbi ? sprintf("%.2fx", fi[1] / zi[1]) : "n/a", na && nba ? sprintf("%.2fx", fa[1] / za[1]) : "n/a",
+        ni && nbi ? sprintf("%+.0f", fi[3] - zi[3]) : "n/a", na && nba ? sprintf("%+.0f", fa[3] - za[3]) : "n/a",
+        ni && nbi ? sprintf("%+.0f", fi[4] - zi[4]) : "n/a", na && nba ? sprintf("%+.0f", fa[4] - za[4]) : "n/a",
+        ni ? sprintf("%.2f", fi[7]) : "fail", na ? sprintf("%.2f", fa[7]) : "fail",
+        ni && nbi ? sprintf("%+.2f", fi[7] - zi[7]) : "n/a", na && nba ? sprintf("%+.2f", fa[7] - za[7]) : "n/a"
+    }'
+  done
+else
+  [[ " $PLUGIN_RUNTIMES " == *" aot "* ]] && echo "$AOT_WHY" && echo
 echo "| route | req/s | vs none | p50 us | +p50 us | p99 us | +p99 us | CPU us/req | +CPU us/req |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for r in $ROUTES; do
@@ -420,6 +525,7 @@ for r in $ROUTES; do
     else printf "| %s | %.0f | n/a | %.0f | n/a | %.0f | n/a | %.2f | n/a |\n", name, f[1], f[3], f[4], f[7]
   }'
 done
+fi
 
 echo
 echo "targets:"
@@ -442,6 +548,18 @@ elif valid none && valid jwt-auth; then
   target "jwt-auth adds <= 15 us gateway CPU per request" "$d us" "$(awk -v d="$d" 'BEGIN { print (d <= 15) }')"
 else
   target "jwt-auth adds <= 15 us gateway CPU per request" n/a 0
+fi
+if [ "$AOT" = 1 ]; then # the same targets for the AOT gateway (against its own none)
+  for t in key-auth:3 jwt-auth:15; do
+    p=${t%%:*} lim=${t#*:}
+    in_run "$p" || continue
+    if valid none@aot && valid "$p@aot"; then
+      d=$(awk -v a="$(field "$p@aot" 6)" -v b="$(field none@aot 6)" 'BEGIN { printf "%+.2f", a - b }')
+      target "aot: $p adds <= $lim us gateway CPU per request" "$d us" "$(awk -v d="$d" -v l="$lim" 'BEGIN { print (d <= l) }')"
+    else
+      target "aot: $p adds <= $lim us gateway CPU per request" n/a 0
+    fi
+  done
 fi
 
 echo
@@ -481,13 +599,13 @@ fi
 
 echo
 echo "all runs (req/s, p50 us, p99 us, CPU us/req, non-2xx, socket errors):"
-for r in $ROUTES; do
+for r in $ALL_ROUTES; do
   [ -n "${RUNS[$r]:-}" ] || continue
-  printf '%s' "${RUNS[$r]}" | awk -v n="$r" 'NF { printf "  %-11s %8.0f %7.0f %7.0f %7.2f %6d %6d\n", n, $1, $3, $4, $7, $5, $6 }'
+  printf '%s' "${RUNS[$r]}" | awk -v n="$r" 'NF { printf "  %-15s %8.0f %7.0f %7.0f %7.2f %6d %6d\n", n, $1, $3, $4, $7, $5, $6 }'
 done
 
 problems=()
-for r in $ROUTES; do
+for r in $ALL_ROUTES; do
   [ "${OK[$r]}" = 1 ] || { problems+=("$r: ${WHY[$r]:-failed}"); STATUS=1; }
   [ -n "${ERR[$r]:-}" ] && { problems+=("$r: ${ERR[$r]%; } (row invalid)"); STATUS=1; }
 done

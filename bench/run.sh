@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# bench/run.sh — compute kernels: native (gcc -O2) vs node (V8) vs sluice.
+# bench/run.sh — compute kernels: native (gcc -O2) vs node (V8) vs sluice
+# (interpreter) vs sluice's AOT tier (`sluice compile`, then run --aot-file).
 #
 #   make bench                 builds build/sluice, then runs this
 #   BUILD=build bench/run.sh   run directly
@@ -8,7 +9,11 @@
 #   BUILD=build        build directory; outputs go to $BUILD/bench/
 #   RUNS=3             runs per kernel per runtime (the median is reported)
 #   KERNELS="fib ..."  subset of kernels to run (default: all in bench/kernels/)
-#   RUNTIMES="native node sluice"  subset of runtimes
+#   RUNTIMES="native node sluice aot"  subset of runtimes (aot = each kernel's
+#                      wasm compiled once by `sluice compile` before any run,
+#                      then `sluice run --aot-file`; compile time is reported
+#                      on its own and is not in the kernel times)
+#   AOT_JOBS=          --jobs for those compiles (default: sluice's, all CPUs)
 #   SLUICE=$BUILD/sluice   the sluice binary
 #   NODE=node          node binary
 #   TIMEOUT=120        seconds per single run (a hung runtime cannot hang us)
@@ -40,7 +45,8 @@ SLOW_S=${SLOW_S:-30}
 STARTUP_RUNS=${STARTUP_RUNS:-20}
 SLUICE=${SLUICE:-$BUILD/sluice}
 NODE=${NODE:-node}
-RUNTIMES=${RUNTIMES:-native node sluice}
+RUNTIMES=${RUNTIMES:-native node sluice aot}
+AOT_JOBS=${AOT_JOBS:-}
 BENCH_STRICT=${BENCH_STRICT:-0}
 if [ -z "${KERNELS:-}" ]; then
   KERNELS=""
@@ -67,7 +73,7 @@ CC_WASM=${CC_WASM:-clang --target=wasm32-wasi --sysroot=/usr}
 # nbody) are bit-identical between the native and the wasm build.
 KFLAGS="-O2 -std=c11 -Wall -Wextra -ffp-contract=off"
 
-mkdir -p "$OUT/native" "$OUT/wasm" "$OUT/logs"
+mkdir -p "$OUT/native" "$OUT/wasm" "$OUT/logs" "$OUT/aot"
 rm -f "$OUT"/logs/*
 
 has_rt() { case " $RUNTIMES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
@@ -121,7 +127,7 @@ fi
 
 SLUICE_OK=1
 SLUICE_WHY=""
-if has_rt sluice; then
+if has_rt sluice || has_rt aot; then
   if [ ! -x "$SLUICE" ]; then
     SLUICE_OK=0
     SLUICE_WHY="$SLUICE not built"
@@ -132,6 +138,30 @@ NODE_OK=1
 if has_rt node && ! command -v "$NODE" >/dev/null 2>&1; then
   NODE_OK=0
   note "bench: $NODE not found; node cells will say fail"
+fi
+
+# AOT: every kernel's wasm compiled once, before any run (always afresh: the
+# artifact is tied to the engine build, and the compile time is reported).
+# CT[k] = "seconds wasm_bytes s/MB" from `sluice compile`'s stderr line.
+declare -A BUILT_AOT CT
+aot_jobs=()
+[ -n "$AOT_JOBS" ] && aot_jobs=(--jobs "$AOT_JOBS")
+if has_rt aot; then
+  for k in $KERNELS; do
+    BUILT_AOT[$k]=0
+    [ "${BUILT_WASM[$k]}" = 1 ] && [ "$SLUICE_OK" = 1 ] || continue
+    progress '  aot compile %s ' "$k"
+    rm -f "$OUT/aot/$k.slaot"
+    if timeout -k 5 "$TIMEOUT" "$SLUICE" compile "${aot_jobs[@]}" "$OUT/wasm/$k.wasm" -o "$OUT/aot/$k.slaot" \
+      2>"$OUT/logs/$k.aot-compile.err" </dev/null; then
+      BUILT_AOT[$k]=1
+      CT[$k]=$(sed -n 's/^sluice compile: .*: \([0-9.]*\) s, \([0-9]*\) bytes of wasm, \([0-9.]*\) s\/MB$/\1 \2 \3/p' "$OUT/logs/$k.aot-compile.err" | tail -1)
+    else
+      progress
+      note "bench: sluice compile of $k failed (see $OUT/logs/$k.aot-compile.err): $(head -c 200 "$OUT/logs/$k.aot-compile.err" | tr '\n' ' ')"
+    fi
+  done
+  progress
 fi
 
 # ---- run -----------------------------------------------------------------
@@ -145,6 +175,7 @@ run_one() {
     native) cmd=("$OUT/native/$k") ;;
     node) cmd=("$NODE" "${NODE_FLAGS[@]}" bench/node_wasi.mjs "$OUT/wasm/$k.wasm") ;;
     sluice) cmd=("$SLUICE" run "$OUT/wasm/$k.wasm") ;;
+    aot) cmd=("$SLUICE" run --aot-file "$OUT/aot/$k.slaot" "$OUT/wasm/$k.wasm") ;;
   esac
   t0=$EPOCHREALTIME
   # The outer 2>/dev/null only hides bash's own "Segmentation fault" notice.
@@ -186,6 +217,7 @@ for k in $KERNELS; do
       native) [ "${BUILT_NATIVE[$k]}" = 1 ] || { alive[$rt]=0; WHY[$k.$rt]="build failed"; } ;;
       node) [ "${BUILT_WASM[$k]}" = 1 ] && [ "$NODE_OK" = 1 ] || { alive[$rt]=0; WHY[$k.$rt]="not runnable"; } ;;
       sluice) [ "${BUILT_WASM[$k]}" = 1 ] && [ "$SLUICE_OK" = 1 ] || { alive[$rt]=0; WHY[$k.$rt]=${SLUICE_WHY:-"wasm build failed"}; } ;;
+      aot) [ "${BUILT_AOT[$k]:-0}" = 1 ] || { alive[$rt]=0; WHY[$k.$rt]=${SLUICE_WHY:-"sluice compile failed (see $OUT/logs/$k.aot-compile.err)"}; } ;;
     esac
   done
   # Interleave runtimes within each repetition so slow drift in machine load
@@ -261,9 +293,13 @@ for k in $KERNELS; do
     ERRORS+=("$k: sluice failed: ${WHY[$k.sluice]:-?}")
     [ "$BENCH_STRICT" = 1 ] && STATUS=1
   fi
+  if has_rt aot && [ -z "${MED[$k.aot]}" ] && [ "$SLUICE_OK" = 1 ]; then
+    ERRORS+=("$k: aot failed: ${WHY[$k.aot]:-?}")
+    [ "$BENCH_STRICT" = 1 ] && STATUS=1
+  fi
 done
 
-if has_rt sluice && [ "$SLUICE_OK" = 0 ]; then
+if { has_rt sluice || has_rt aot; } && [ "$SLUICE_OK" = 0 ]; then
   ERRORS+=("sluice: $SLUICE_WHY (every sluice cell is fail)")
   [ "$BENCH_STRICT" = 1 ] && STATUS=1
 fi
@@ -277,11 +313,17 @@ if [ "$STARTUP_RUNS" -gt 0 ]; then
   HELLO=$OUT/wasm/hello.wasm
   if [ -f "$ex" ]; then
     # Use the bundled example when it runs without extra arguments/preopens.
-    if [ "$SLUICE_OK" = 1 ] && has_rt sluice; then
+    if [ "$SLUICE_OK" = 1 ] && { has_rt sluice || has_rt aot; }; then
       timeout 10 "$SLUICE" run "$ex" >/dev/null 2>&1 </dev/null && HELLO=$ex
     elif [ "$NODE_OK" = 1 ]; then
       timeout 10 "$NODE" "${NODE_FLAGS[@]}" bench/node_wasi.mjs "$ex" >/dev/null 2>&1 </dev/null && HELLO=$ex
     fi
+  fi
+  # aot: the hello module compiled once, outside the timing; what is timed
+  # is the process with the artifact loaded (checked, dlopen'ed) and run.
+  HELLO_AOT=$OUT/aot/hello.slaot
+  if has_rt aot && [ "$SLUICE_OK" = 1 ]; then
+    "$SLUICE" compile -q "$HELLO" -o "$HELLO_AOT" 2>"$OUT/logs/hello.aot-compile.err" || rm -f "$HELLO_AOT"
   fi
   for rt in $RUNTIMES; do
     progress '  start-up %-6s ' "$rt"
@@ -291,6 +333,8 @@ if [ "$STARTUP_RUNS" -gt 0 ]; then
         cmd=("$NODE" "${NODE_FLAGS[@]}" bench/node_wasi.mjs "$HELLO") ;;
       sluice) [ "$SLUICE_OK" = 1 ] || { SU[$rt]="fail"; continue; }
         cmd=("$SLUICE" run "$HELLO") ;;
+      aot) [ "$SLUICE_OK" = 1 ] && [ -f "$HELLO_AOT" ] || { SU[$rt]="fail"; continue; }
+        cmd=("$SLUICE" run --aot-file "$HELLO_AOT" "$HELLO") ;;
     esac
     line=$("$OUT/startup" "$STARTUP_RUNS" 10 "${cmd[@]}" || true)
     if [[ $line == *median_ms=* ]]; then
@@ -328,13 +372,13 @@ cell() {
   printf '%s' "$s"
 }
 
-geomean() { # RUNTIME -> "1.23x (n/N)"
-  local rt=$1 k logs="" n=0 total=0
+geomean() { # RUNTIME [BASE=native] -> "1.23x (n/N)": geomean of RUNTIME/BASE
+  local rt=$1 base=${2:-native} k logs="" n=0 total=0
   for k in $KERNELS; do
     total=$((total + 1))
-    [ -n "${MED[$k.$rt]:-}" ] && [ -n "${MED[$k.native]:-}" ] || continue
-    [ "${BAD[$k.$rt]}" = 1 ] && continue
-    logs+="${MED[$k.$rt]} ${MED[$k.native]} "
+    [ -n "${MED[$k.$rt]:-}" ] && [ -n "${MED[$k.$base]:-}" ] || continue
+    [ "${BAD[$k.$rt]}" = 1 ] || [ "${BAD[$k.$base]}" = 1 ] && continue
+    logs+="${MED[$k.$rt]} ${MED[$k.$base]} "
     n=$((n + 1))
   done
   if [ "$n" = 0 ]; then
@@ -347,6 +391,18 @@ geomean() { # RUNTIME -> "1.23x (n/N)"
   fi
 }
 
+# aot_vs_node KERNEL -> "0.83x" (aot ms / node ms) or "n/a"
+aot_vs_node() {
+  local a=${MED[$1.aot]:-} b=${MED[$1.node]:-}
+  if [ -z "$a" ] || [ -z "$b" ] || [ "${BAD[$1.aot]}" = 1 ] || [ "${BAD[$1.node]}" = 1 ]; then
+    printf 'n/a'
+  else
+    awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2fx", a / b }'
+  fi
+}
+AOT_NODE=0
+has_rt aot && has_rt node && AOT_NODE=1
+
 read -ra RT_ARR <<<"$RUNTIMES"
 header=("kernel")
 for rt in "${RT_ARR[@]}"; do
@@ -355,16 +411,52 @@ for rt in "${RT_ARR[@]}"; do
     *) header+=("$rt ms (vs native)") ;;
   esac
 done
+[ "$AOT_NODE" = 1 ] && header+=("aot vs node")
 rows=()
 for k in $KERNELS; do
   row="$k"
   for rt in "${RT_ARR[@]}"; do row+=$'\t'"$(cell "$k" "$rt")"; done
+  [ "$AOT_NODE" = 1 ] && row+=$'\t'"$(aot_vs_node "$k")"
   rows+=("$row")
 done
 gm="geomean"
 for rt in "${RT_ARR[@]}"; do
   if [ "$rt" = native ]; then gm+=$'\t'"1.00x"; else gm+=$'\t'"$(geomean "$rt")"; fi
 done
+[ "$AOT_NODE" = 1 ] && gm+=$'\t'"$(geomean aot node)"
+
+# AOT targets (the issue "AOT tier"): geomean aot/native <= 1.1x, and faster
+# than node on every kernel. AOT_LINES: "text<TAB>value<TAB>PASS|MISS|n/a".
+AOT_LINES=()
+if has_rt aot; then
+  g=$(geomean aot)
+  if [ "$g" = n/a ]; then v=n/a; else v=$(awk -v g="${g%%x*}" -v p="$g" 'BEGIN { print (p ~ /kernels/) ? "MISS" : (g <= 1.10 ? "PASS" : "MISS") }'); fi
+  AOT_LINES+=("geomean aot/native <= 1.10x"$'\t'"$g"$'\t'"$v")
+  if [ "$AOT_NODE" = 1 ]; then
+    faster=0 slower="" total=0
+    for k in $KERNELS; do
+      total=$((total + 1))
+      r=$(aot_vs_node "$k")
+      if [ "$r" != n/a ] && awk -v r="${r%x}" 'BEGIN { exit !(r < 1) }'; then faster=$((faster + 1)); else slower+="$k "; fi
+    done
+    v=PASS
+    [ "$faster" = "$total" ] || v="MISS (not faster: ${slower% })"
+    AOT_LINES+=("aot faster than node on every kernel"$'\t'"$faster/$total"$'\t'"$v")
+  fi
+fi
+# Compile time per kernel (sluice compile, before the runs).
+CT_ROWS=()
+if has_rt aot; then
+  for k in $KERNELS; do
+    if [ -n "${CT[$k]:-}" ]; then
+      read -r cs cb cm <<<"${CT[$k]}"
+      CT_ROWS+=("$k"$'\t'"$(awk -v b="$cb" 'BEGIN { printf "%.0f", b / 1000 }')"$'\t'"$cs"$'\t'"$cm")
+    else
+      CT_ROWS+=("$k"$'\t'"fail"$'\t'$'\t')
+    fi
+  done
+fi
+AOT_REF="reference only, not run here (WAMR's wamrc is not packaged in Debian, so WAMR AOT cannot be run on these kernels): the issue's anchors are WAMR AOT CoreMark 1.24x native, PolyBench 0.74-1.46x; node CoreMark 1.15x, PolyBench 1.35-3.1x"
 
 # Terminal table: column widths from the content.
 {
@@ -382,9 +474,28 @@ done
     }
   }'
 
+if [ "${#AOT_LINES[@]}" -gt 0 ]; then
+  echo
+  echo "aot targets:"
+  for l in "${AOT_LINES[@]}"; do
+    IFS=$'\t' read -r t v r <<<"$l"
+    printf '  %-40s %-12s %s\n' "$t" "$v" "$r"
+  done
+  echo "  $AOT_REF"
+fi
+if [ "${#CT_ROWS[@]}" -gt 0 ]; then
+  echo
+  echo "aot compile (sluice compile${AOT_JOBS:+ --jobs $AOT_JOBS}, cc = ${SLUICE_CC:-cc}; not in the kernel times):"
+  printf '  %-9s %8s %8s %8s\n' kernel "wasm KB" "s" "s/MB"
+  for l in "${CT_ROWS[@]}"; do
+    IFS=$'\t' read -r k kb cs cm <<<"$l"
+    printf '  %-9s %8s %8s %8s\n' "$k" "$kb" "$cs" "$cm"
+  done
+fi
+
 if [ "$STARTUP_RUNS" -gt 0 ]; then
   echo
-  echo "start-up: $HELLO, wall time of the whole process, $STARTUP_RUNS runs"
+  echo "start-up: $HELLO, wall time of the whole process, $STARTUP_RUNS runs (aot: run --aot-file of an artifact compiled beforehand)"
   for rt in "${RT_ARR[@]}"; do
     v=${SU[$rt]:-fail}
     if [ "$v" = fail ]; then
@@ -419,7 +530,7 @@ echo "Markdown: $OUT/results.md"
   echo "- load average: $LOAD0 at start, $LOAD1 at end (${total_s} s); on 2 cores, above ~1 means other work competed"
   echo
   printf '| %s ' "${header[@]}"; echo '|'
-  printf '|---'; for _ in "${RT_ARR[@]}"; do printf '|---:'; done; echo '|'
+  printf '|---'; for _ in "${RT_ARR[@]}"; do printf '|---:'; done; [ "$AOT_NODE" = 1 ] && printf '|---:'; echo '|'
   for r in "${rows[@]}"; do echo "| ${r//$'\t'/ | } |"; done
   echo "| **${gm//$'\t'/** | **}** |"
   echo
@@ -432,6 +543,24 @@ echo "Markdown: $OUT/results.md"
     done
     echo "$line"
   done
+  if [ "${#AOT_LINES[@]}" -gt 0 ]; then
+    echo
+    echo "aot targets:"
+    echo
+    for l in "${AOT_LINES[@]}"; do
+      IFS=$'\t' read -r t v r <<<"$l"
+      echo "- $t: $v — $r"
+    done
+    echo "- $AOT_REF"
+  fi
+  if [ "${#CT_ROWS[@]}" -gt 0 ]; then
+    echo
+    echo "aot compile (\`sluice compile${AOT_JOBS:+ --jobs $AOT_JOBS}\`, cc = ${SLUICE_CC:-cc}; not in the kernel times):"
+    echo
+    echo "| kernel | wasm KB | s | s/MB |"
+    echo "|---|---:|---:|---:|"
+    for l in "${CT_ROWS[@]}"; do echo "| ${l//$'\t'/ | } |"; done
+  fi
   if [ "$STARTUP_RUNS" -gt 0 ]; then
     echo
     echo "start-up: \`$HELLO\`, wall time of the whole process (fork to exit), $STARTUP_RUNS runs"
