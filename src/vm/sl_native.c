@@ -182,11 +182,34 @@ lib_at(uintptr_t pc, uint32_t *func)
     return NULL;
 }
 
+/* This thread's stack, for checking frame pointers before following them
+ * (a fault can leave any value in the frame-pointer register). */
+static bool
+stack_bounds(uintptr_t *lo, uintptr_t *hi)
+{
+    pthread_attr_t a;
+    void *base = NULL;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &a) != 0)
+        return false;
+    bool ok = pthread_attr_getstack(&a, &base, &size) == 0 && base;
+    pthread_attr_destroy(&a);
+    *lo = (uintptr_t)base;
+    *hi = (uintptr_t)base + size;
+    return ok;
+}
+
 void
 sl__native_backtrace(sl_trap *t, void *const *fp, uintptr_t pc)
 {
+    uintptr_t lo = 0, hi = 0;
+    if (!stack_bounds(&lo, &hi))
+        fp = NULL;
     pthread_mutex_lock(&libs_mu);
     for (int n = 0; n < 256; n++) {
+        if (fp && ((uintptr_t)fp < lo || (uintptr_t)fp + 2 * sizeof(void *) > hi ||
+                   ((uintptr_t)fp & 7)))
+            fp = NULL;
         if (!pc) {
             if (!fp)
                 break;
