@@ -6,9 +6,13 @@
  *
  * Layer:     src/aot. Processes: posix_spawnp of the compiler, at most
  *            `jobs` at a time; nothing runs through a shell.
+ * Compiler:  gcc (the flags below are gcc's; clang lacks several, and
+ *            without -fsignaling-nans it folds x * 1.0 to x).
  * Flags:     -O2 -fPIC, frame pointers kept (native backtraces walk them),
  *            no cold-code splitting (a frame's address must fall inside its
- *            function), -ffp-contract=off (no fused multiply-add: Wasm
+ *            function; no partial inlining or cloning either: a clone such
+ *            as w1.part.0 is not in the manifest's address table),
+ *            -ffp-contract=off (no fused multiply-add: Wasm
  *            rounds every operation), no strict aliasing (memory is bytes),
  *            -fsignaling-nans (x * 1.0 must quiet a signalling NaN, not
  *            fold to x), no sibling-call optimisation (Wasm has no tail calls here:
@@ -174,6 +178,7 @@ run_compiler(const char *cc, const char *dir, unsigned parts, unsigned jobs, sl_
                             "-ffp-contract=off", "-fno-math-errno",
                             "-fno-reorder-blocks-and-partition", "-fvisibility=hidden",
                             "-fno-optimize-sibling-calls", "-fsignaling-nans",
+                            "-fno-partial-inlining", "-fno-ipa-sra", "-fno-ipa-cp-clone",
                             SL_MEM_GUARDED ? "-DSL_AOT_GUARD" : "-DSL_MEMCHECK_EXPLICIT",
                             inc, "-c", src, "-o", obj, NULL};
             pid_t pid = spawn(argv);

@@ -46,6 +46,7 @@ typedef struct emitter {
     ut_buf *o;
     uint8_t *vt;   /* types by height */
     uint8_t *used; /* by height: a bit per type class used there (declarations) */
+    uint8_t *pend; /* by height: the value depends on a load not yet forced */
     uint32_t nvt, cap_vt, max_h;
     ctl *cs;
     uint32_t ncs, cap_cs;
@@ -54,8 +55,8 @@ typedef struct emitter {
     uint32_t n_locals;
     const sl_functype *ft;
     uint32_t func_type;
+    bool has_call; /* needs the entry check (stack, interrupt) */
     bool bad;
-    uint8_t single[1];
 } emitter;
 
 /* ---- names and types ------------------------------------------------------ */
@@ -145,18 +146,22 @@ push(emitter *E, uint8_t t)
     if (E->nvt == E->cap_vt) {
         uint32_t cap = E->cap_vt ? 2 * E->cap_vt : 64;
         uint8_t *n = realloc(E->vt, cap);
-        uint8_t *u = n ? realloc(E->used, cap) : NULL;
         if (n)
             E->vt = n;
-        if (!u) {
+        uint8_t *u = n ? realloc(E->used, cap) : NULL;
+        if (u)
+            E->used = u;
+        uint8_t *pd = u ? realloc(E->pend, cap) : NULL;
+        if (!pd) {
             E->bad = true;
             return 0;
         }
         memset(u + E->cap_vt, 0, cap - E->cap_vt);
-        E->used = u;
+        E->pend = pd;
         E->cap_vt = cap;
     }
     E->vt[E->nvt] = t;
+    E->pend[E->nvt] = 0;
     E->used[E->nvt] |= (uint8_t)(1u << tclass(t));
     if (E->nvt + 1 > E->max_h)
         E->max_h = E->nvt + 1;
@@ -171,6 +176,34 @@ pop(emitter *E)
         return 0;
     }
     return --E->nvt;
+}
+
+/* Loads are not forced where they happen (that would keep the C compiler
+ * from folding them into arithmetic or vectorising). A value that depends
+ * on an unforced load is "pending"; it is forced (SL_FORCE_*) wherever it
+ * could die or be moved past a point the trap must precede: dropped,
+ * stored to a local, chosen by select, passed to a call, carried by a
+ * branch, or left on the stack at any control transfer. A load whose value
+ * reaches none of those is used by an operation that is itself used, so
+ * the compiler must perform it. */
+static void
+force(emitter *E, uint32_t h)
+{
+    if (h < E->nvt && E->pend[h]) {
+        static const char *const mac[] = {"I32", "I64", "F32", "F64", NULL};
+        const char *m = mac[tclass(E->vt[h])];
+        if (m)
+            ut_buf_printf(E->o, "  SL_FORCE_%s(%c%u);\n", m, tchar(E->vt[h]), h);
+        E->pend[h] = 0;
+    }
+}
+
+/* Forces every pending value on the stack (before a control transfer). */
+static void
+force_all(emitter *E)
+{
+    for (uint32_t h = 0; h < E->nvt; h++)
+        force(E, h);
 }
 
 /* Begins "dst = " for a new value of type t. */
@@ -441,6 +474,7 @@ emit_call(emitter *E, uint32_t fi)
     }
     uint32_t from = E->nvt - ft->n_params;
     E->nvt = from;
+    E->has_call = true;
     ut_buf_puts(E->o, "  {");
     if (fi >= m->n_func_imports) {
         char name[24];
@@ -470,6 +504,7 @@ emit_call_indirect(emitter *E, uint32_t type, uint32_t table)
     }
     uint32_t from = E->nvt - ft->n_params;
     E->nvt = from;
+    E->has_call = true;
     ut_buf_printf(E->o, "  { sl_nfunc *F_ = sl_table_func(I, %u, i%u);\n", table, hi);
     ut_buf_printf(E->o, "    if (SL_LIKELY(F_->nctx == I && F_->type_id == %uu)) {", sl__canonical_type(m, type));
     /* typed path: cast the pointer to this type's function */
@@ -699,6 +734,15 @@ emit_body(emitter *E)
             }
         }
 
+        switch (op) { /* control transfers: no load may move past them */
+        case 0x00: case 0x02: case 0x03: case 0x04: case 0x05: case 0x0B: case 0x0C:
+        case 0x0D: case 0x0E: case 0x0F: case 0x10: case 0x11:
+            force_all(E);
+            break;
+        default:
+            break;
+        }
+
         switch (op) {
         case 0x00:
             ut_buf_puts(o, "  TRAP(SL_TRAP_UNREACHABLE);\n");
@@ -792,6 +836,7 @@ emit_body(emitter *E)
             break;
         }
         case 0x1A:
+            force(E, E->nvt - 1);
             pop(E);
             break;
         case 0x1B:
@@ -801,6 +846,9 @@ emit_body(emitter *E)
                 for (uint32_t i = 0; i < n; i++)
                     rd_byte(E);
             }
+            force(E, E->nvt - 1);
+            force(E, E->nvt - 2);
+            force(E, E->nvt - 3);
             uint32_t c = pop(E), b = pop(E), a = pop(E);
             uint8_t t = E->vt[a];
             uint32_t h = push(E, t);
@@ -818,12 +866,15 @@ emit_body(emitter *E)
         case 0x21:
         case 0x22: {
             uint32_t i = rd_u32(E);
+            if (op == 0x21)
+                force(E, E->nvt - 1);
+            bool pending = E->nvt && E->pend[E->nvt - 1];
             uint32_t v = pop(E);
             ut_buf_printf(o, "  L%u = ", i);
             var(E, v);
             ut_buf_puts(o, ";\n");
             if (op == 0x22)
-                push(E, local_type(E, i));
+                E->pend[push(E, local_type(E, i))] = pending;
             break;
         }
         case 0x23: {
@@ -976,6 +1027,7 @@ emit_body(emitter *E)
                     uint32_t a = pop(E);
                     assign_new(E, lt);
                     ut_buf_printf(o, "op_%s(I, M, MS, i%u, %uu);\n", load_name(op), a, off);
+                    E->pend[E->nvt - 1] = 1;
                 }
                 break;
             }
@@ -986,8 +1038,12 @@ emit_body(emitter *E)
                 E->bad = true;
                 break;
             }
+            bool pending = E->nvt && E->pend[E->nvt - 1];
+            if (arity == 2 && E->nvt >= 2)
+                pending |= E->pend[E->nvt - 2];
             uint32_t b = arity == 2 ? pop(E) : 0, a = pop(E);
             assign_new(E, tr);
+            E->pend[E->nvt - 1] = pending;
             ut_buf_printf(o, "op_%s(I, %c%u", name, tchar(ta), a);
             if (arity == 2)
                 ut_buf_printf(o, ", %c%u", tchar(ta), b);
@@ -1032,6 +1088,7 @@ emit_function(const sl_module *m, const uint8_t *bytes, uint32_t di, ut_buf *out
     if (E.bad || body.oom) {
         free(E.vt);
         free(E.used);
+        free(E.pend);
         free(E.cs);
         ut_buf_free(&body);
         return sl__diag(diag, E.bad ? SL_ERR_INVALID : SL_ERR_NOMEM, fd->body_offset,
@@ -1054,11 +1111,17 @@ emit_function(const sl_module *m, const uint8_t *bytes, uint32_t di, ut_buf *out
         if (sep)
             ut_buf_puts(out, ";\n");
     }
-    ut_buf_puts(out, "  uint8_t *M; uint64_t MS; SL_RELOAD(); (void)M; (void)MS;\n  SL_ENTER();\n");
+    ut_buf_puts(out, "  uint8_t *M; uint64_t MS; SL_RELOAD(); (void)M; (void)MS;\n");
+    /* The entry check (stack limit, interrupt) is for functions that call:
+     * without calls a function's own loops poll, and its frame fits in
+     * the stack margin unless it is very large. */
+    if (E.has_call || fd->n_locals + E.max_h > 2048)
+        ut_buf_puts(out, "  SL_ENTER();\n");
     ut_buf_append(out, body.data, body.len);
     ut_buf_puts(out, "}\n\n");
     free(E.vt);
     free(E.used);
+    free(E.pend);
     free(E.cs);
     ut_buf_free(&body);
     return SL_OK;

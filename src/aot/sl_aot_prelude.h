@@ -13,8 +13,10 @@
  *            directory.
  * Memory:    guard-page build: no checks (an i32 address plus a u32 offset
  *            stays inside the 8 GiB reservation; a fault becomes a trap in
- *            sl_exec.c), and every load's value is forced so a dead load
- *            still faults. -DSL_MEMCHECK_EXPLICIT: an explicit check.
+ *            sl_exec.c); the translator forces (SL_FORCE_*) a loaded value
+ *            wherever it could die, so a dead load still faults
+ *            (sl_aot_emit.c, force). -DSL_MEMCHECK_EXPLICIT: an explicit
+ *            check instead.
  */
 #ifndef SL_AOT_PRELUDE_H
 #define SL_AOT_PRELUDE_H
@@ -46,11 +48,12 @@ typedef void *ref;
             I->rt->interrupted(I);                                             \
     } while (0)
 
+/* One compare per call checks both the stack and a pending interrupt
+ * (which raises stack_limit; see sl_native.h). */
 #define SL_ENTER()                                                             \
     do {                                                                       \
         if (SL_UNLIKELY((const char *)__builtin_frame_address(0) < I->stack_limit)) \
-            TRAP(SL_TRAP_STACK_EXHAUSTED);                                     \
-        SL_POLL();                                                             \
+            I->rt->enter_slow(I);                                              \
     } while (0)
 
 /* The memory's base (and size) live in locals, reloaded after anything
@@ -115,7 +118,6 @@ typedef void *ref;
         (void)I;                                                               \
         SL_BOUNDS(ea, sizeof v);                                               \
         memcpy(&v, m + ea, sizeof v);                                          \
-        SL_FORCE_##T(v);                                                       \
         return (CT_##T)v;                                                      \
     }
 #define SL_STORE(code, id, text, T, CTYPE, ALIGN)                              \

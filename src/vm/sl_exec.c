@@ -231,12 +231,15 @@ invoke_native(sl__exec *ex, sl_func *f, sl_val *args_results)
     sl_nctx *c = f->nat.nctx;
     sigjmp_buf jb;
     sigjmp_buf *volatile prev = ex->jmp;
-    const char *volatile prev_limit = c->stack_limit;
-    c->stack_limit = stack_limit();
+    const char *volatile prev_floor = c->stack_floor;
+    c->stack_floor = stack_limit();
+    /* a pending interrupt stops the first call (see sl_native.h) */
+    c->stack_limit = atomic_load(c->interrupt) ? (const char *)UINTPTR_MAX : c->stack_floor;
     int r = sigsetjmp(jb, 0);
     if (r) {
         ex->jmp = prev;
-        c->stack_limit = prev_limit;
+        c->stack_floor = prev_floor;
+        c->stack_limit = prev_floor;
         sl_trap *t = ex->raised;
         ex->raised = NULL;
         if (r == 1) {
@@ -248,7 +251,8 @@ invoke_native(sl__exec *ex, sl_func *f, sl_val *args_results)
     ex->jmp = &jb;
     f->nat.entry(c, f->nat.native, (sl_nval *)args_results);
     ex->jmp = prev;
-    c->stack_limit = prev_limit;
+    c->stack_floor = prev_floor;
+    c->stack_limit = prev_floor;
     return NULL;
 }
 

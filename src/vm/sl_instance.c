@@ -127,8 +127,10 @@ sl_instance_module(const sl_instance *inst)
 void
 sl_instance_interrupt(sl_instance *inst)
 {
-    if (inst)
+    if (inst) {
         atomic_store(&inst->interrupt, 1);
+        sl__native_interrupt(inst);
+    }
 }
 
 /* Lays out one array of n elements of `size` bytes at *at, aligned to

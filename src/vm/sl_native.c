@@ -263,8 +263,11 @@ call_any(sl_nctx *c, sl_func *f, sl_val *ar)
     if (f->host)
         return f->host(inst_of(c), ar, f->user);
     if (f->nat.native) {
-        f->nat.nctx->stack_limit = c->stack_limit;
-        f->nat.entry(f->nat.nctx, f->nat.native, (sl_nval *)ar);
+        sl_nctx *callee = f->nat.nctx;
+        callee->stack_floor = c->stack_floor;
+        callee->stack_limit = atomic_load(callee->interrupt) ? (const char *)UINTPTR_MAX
+                                                              : c->stack_floor;
+        f->nat.entry(callee, f->nat.native, (sl_nval *)ar);
         return NULL;
     }
     return sl__invoke(f, ar);
@@ -403,6 +406,16 @@ rt_elem_drop(sl_nctx *c, uint32_t seg)
     inst_of(c)->elem_sizes[seg] = 0;
 }
 
+__attribute__((noinline)) static void
+rt_enter_slow(sl_nctx *c)
+{
+    __atomic_store_n(&c->stack_limit, c->stack_floor, __ATOMIC_RELAXED);
+    if (atomic_load(c->interrupt))
+        rt_interrupted(c);
+    if ((const char *)__builtin_frame_address(0) < c->stack_floor + 256)
+        raise_here(sl_trap_new(SL_TRAP_STACK_EXHAUSTED, NULL), __builtin_frame_address(0));
+}
+
 static const sl_nrt rt = {
     .trap = rt_trap,
     .call = rt_call,
@@ -420,4 +433,12 @@ static const sl_nrt rt = {
     .table_init = rt_table_init,
     .elem_drop = rt_elem_drop,
     .interrupted = rt_interrupted,
+    .enter_slow = rt_enter_slow,
 };
+
+void
+sl__native_interrupt(sl_instance *inst)
+{
+    if (inst->native)
+        __atomic_store_n(&inst->nctx.stack_limit, (const char *)UINTPTR_MAX, __ATOMIC_RELAXED);
+}

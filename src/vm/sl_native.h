@@ -85,6 +85,10 @@ typedef struct sl_nrt {
     void (*table_init)(sl_nctx *I, uint32_t t, uint32_t seg, uint32_t d, uint32_t s, uint32_t n);
     void (*elem_drop)(sl_nctx *I, uint32_t seg);
     void (*interrupted)(sl_nctx *I); /* traps "interrupted" and clears the flag */
+    /* The entry check failed: traps "interrupted" (sl_instance_interrupt
+     * lowers stack_limit to catch loop-free code at its next call) or
+     * "call stack exhausted", or returns when neither holds. */
+    void (*enter_slow)(sl_nctx *I);
 } sl_nrt;
 
 /* Per-instance context (embedded in sl_instance). */
@@ -94,7 +98,10 @@ struct sl_nctx {
     sl_ntable **tables;
     sl_nfunc **funcs;       /* every function, imports first */
     atomic_int *interrupt;
-    const char *stack_limit; /* lowest frame address allowed */
+    const char *stack_limit; /* entry check: a frame below it calls enter_slow;
+                              * the stack floor, or UINTPTR_MAX when an
+                              * interrupt is pending (set from any thread) */
+    const char *stack_floor; /* lowest frame address allowed */
     const sl_nrt *rt;
 };
 

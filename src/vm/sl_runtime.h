@@ -238,6 +238,9 @@ uint32_t sl__canonical_type(const sl_module *m, uint32_t t);
 /* Wires inst's defined functions to its module's library, if any; called
  * once functions, memories, tables and globals exist. */
 void sl__native_setup(sl_instance *inst);
+/* sl_instance_interrupt's part for native code: the next entry check of
+ * inst's native code fails (any thread). */
+void sl__native_interrupt(sl_instance *inst);
 /* Appends the native frames found by walking frame pointers from fp (or
  * from pc then fp) to t. */
 void sl__native_backtrace(sl_trap *t, void *const *fp, uintptr_t pc);

@@ -1,6 +1,10 @@
 (module
   (func $spin (export "spin") (loop $l (br $l)))
+  ;; recursive, so the C compiler cannot inline all of it into outer
+  ;; (inlined functions do not show in native backtraces)
   (func $inner (param i32) (result i32)
+    (if (i32.gt_u (local.get 0) (i32.const 0))
+      (then (return (call $inner (i32.sub (local.get 0) (i32.const 1))))))
     (i32.div_u (i32.const 1) (local.get 0)))
   (func $outer (export "outer") (param i32) (result i32)
     (call $inner (local.get 0)))
