@@ -27,6 +27,8 @@ typedef struct sl_aot_header {
     uint64_t payload_len;
     uint8_t payload_sha256[32];
     char target[SL_AOT_TARGET_LEN]; /* e.g. "x86_64-linux-guard" */
+    uint8_t headers_sha256[32]; /* of the shipped headers (sl__aot_files):
+                                 * catches any ABI drift SL_NATIVE_ABI missed */
 } sl_aot_header;
 
 /* This build's target string (architecture, OS, memory strategy). */
@@ -45,5 +47,7 @@ typedef struct sl_aot_file {
 } sl_aot_file;
 extern const sl_aot_file sl__aot_files[];
 extern const size_t sl__aot_n_files;
+/* SHA-256 over every shipped header's name and text (computed once). */
+const uint8_t *sl__aot_files_sha256(void);
 
 #endif /* SL_AOT_H */

@@ -275,6 +275,7 @@ pack(const char *so_path, const uint8_t module_sha[32], const char *out_path, sl
     h.payload_len = len;
     sl__aot_sha256(so, len, h.payload_sha256);
     snprintf(h.target, sizeof h.target, "%s", sl__aot_target());
+    memcpy(h.headers_sha256, sl__aot_files_sha256(), 32);
     char tmp[4300];
     snprintf(tmp, sizeof tmp, "%.4000s.tmp.%ld", out_path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -10,6 +10,9 @@
  */
 #include "sl_aot.h"
 
+#include <pthread.h>
+#include <string.h>
+
 #define SL_EMBED(sym, path)                                                    \
     __asm__(".section .rodata\n"                                               \
             ".balign 16\n"                                                     \
@@ -34,3 +37,28 @@ const sl_aot_file sl__aot_files[] = {
     {"sl_aot_prelude.h", sl__aot_text_prelude},
 };
 const size_t sl__aot_n_files = sizeof sl__aot_files / sizeof sl__aot_files[0];
+
+static uint8_t files_sha[32];
+static pthread_once_t files_once = PTHREAD_ONCE_INIT;
+
+static void
+hash_files(void)
+{
+    ut_buf all = {0};
+    for (size_t i = 0; i < sl__aot_n_files; i++) {
+        ut_buf_puts(&all, sl__aot_files[i].name);
+        ut_buf_putc(&all, 0);
+        ut_buf_puts(&all, sl__aot_files[i].text);
+        ut_buf_putc(&all, 0);
+    }
+    if (!all.oom)
+        sl__aot_sha256((const uint8_t *)all.data, all.len, files_sha);
+    ut_buf_free(&all);
+}
+
+const uint8_t *
+sl__aot_files_sha256(void)
+{
+    pthread_once(&files_once, hash_files);
+    return files_sha;
+}

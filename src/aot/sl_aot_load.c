@@ -6,7 +6,9 @@
  *            engine's only door for native code).
  * Checks:    before a byte of the payload is handed to the dynamic loader:
  *            the file is at least a header long, the magic, the engine ABI
- *            version, the target, the module's SHA-256 against the bytes
+ *            version, the hash of the headers the code was generated
+ *            against (any drift in sl_native.h or an operation's
+ *            definition), the target, the module's SHA-256 against the bytes
  *            the module was made from, the payload length against the file
  *            size (truncation) and the payload's SHA-256 (corruption).
  *            After dlopen (from a sealed memfd, never from a path someone
@@ -134,6 +136,11 @@ sl_aot_load(sl_module *m, const uint8_t *bytes, size_t len, const char *path, sl
         err = sl__diag(diag, SL_ERR_ARG, SIZE_MAX,
                        "aot: %s was built for engine ABI %u, this engine has ABI %u", path,
                        (unsigned)h.abi, SL_NATIVE_ABI);
+        goto out;
+    }
+    if (memcmp(h.headers_sha256, sl__aot_files_sha256(), 32) != 0) {
+        err = sl__diag(diag, SL_ERR_ARG, SIZE_MAX,
+                       "aot: %s was built by another sluice build (engine headers differ)", path);
         goto out;
     }
     if (strncmp(h.target, sl__aot_target(), sizeof h.target) != 0) {

@@ -28,7 +28,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#define SL_NATIVE_ABI 1u
+#define SL_NATIVE_ABI 2u
 
 typedef union sl_nval {
     int32_t i32;

@@ -106,6 +106,9 @@ refuse "a corrupted artifact" "$out/corrupt.slaot" "corrupted"
 cp "$out/loop.slaot" "$out/abi.slaot"
 printf '\x63' | dd of="$out/abi.slaot" bs=1 seek=8 conv=notrunc status=none
 refuse "an artifact of another engine ABI" "$out/abi.slaot" "ABI"
+cp "$out/loop.slaot" "$out/build.slaot"
+printf '\x5a' | dd of="$out/build.slaot" bs=1 seek=115 conv=notrunc status=none
+refuse "an artifact of another sluice build (headers hash)" "$out/build.slaot" "another sluice build"
 printf 'not an artifact at all, just text\n%.0s' {1..10} >"$out/text.slaot"
 refuse "a file that is not an artifact" "$out/text.slaot" "not a sluice artifact"
 printf '(module (func (export "outer") (param i32) (result i32) (local.get 0)))' >"$out/other.wat"
