@@ -8,7 +8,8 @@ set -euo pipefail
 # npm (for the AssemblyScript SDK compat test) comes with the machine's
 # Node.js (NodeSource build; Debian's npm package would conflict with it).
 PKGS=(
-  build-essential clang lld            # host compilers (gcc and clang), wasm linker
+  build-essential clang lld            # host compilers (gcc and clang; gcc is also the AOT
+                                       # tier's compiler at run time), wasm linker
   wasi-libc libclang-rt-14-dev-wasm32  # C library and builtins for wasm32-wasi guests
   wabt binaryen                        # wast2json, wasm-interp, wasm-opt (tests)
   nodejs                               # second engine for differential tests and bench

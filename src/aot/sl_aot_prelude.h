@@ -42,10 +42,12 @@ typedef void *ref;
 
 #define TRAP(kind) I->rt->trap(I, (kind))
 
+/* Loop heads: one load and compare. sl_instance_interrupt raises
+ * stack_limit to the top (sl_native.h), and enter_slow sorts it out. */
 #define SL_POLL()                                                              \
     do {                                                                       \
-        if (SL_UNLIKELY(atomic_load_explicit(I->interrupt, memory_order_relaxed))) \
-            I->rt->interrupted(I);                                             \
+        if (SL_UNLIKELY(I->stack_limit == (const char *)UINTPTR_MAX))          \
+            I->rt->enter_slow(I);                                              \
     } while (0)
 
 /* One compare per call checks both the stack and a pending interrupt
