@@ -109,11 +109,11 @@ read_all(const char *path, size_t *len, sl_diag *diag)
     return buf;
 }
 
-sl_err
-sl_aot_load(sl_module *m, const uint8_t *bytes, size_t len, const char *path, sl_diag *diag)
+/* sl_aot_load with the module's SHA-256 already computed (the cache path
+ * needs it too: a 2 MB module costs ~1 ms to hash). */
+static sl_err
+load_hashed(sl_module *m, const uint8_t module_sha[32], const char *path, sl_diag *diag)
 {
-    if (!m || !bytes || !path)
-        return sl__diag(diag, SL_ERR_ARG, SIZE_MAX, "bad argument");
     if (sl_module_native(m))
         return SL_OK;
     size_t n = 0;
@@ -148,8 +148,7 @@ sl_aot_load(sl_module *m, const uint8_t *bytes, size_t len, const char *path, sl
                        path, (int)sizeof h.target, h.target, sl__aot_target());
         goto out;
     }
-    sl__aot_sha256(bytes, len, sha);
-    if (memcmp(sha, h.module_sha256, 32) != 0) {
+    if (memcmp(module_sha, h.module_sha256, 32) != 0) {
         err = sl__diag(diag, SL_ERR_ARG, SIZE_MAX,
                        "aot: %s was compiled from another module (hash mismatch)", path);
         goto out;
@@ -237,18 +236,34 @@ out:
     return err;
 }
 
+sl_err
+sl_aot_load(sl_module *m, const uint8_t *bytes, size_t len, const char *path, sl_diag *diag)
+{
+    if (!m || !bytes || !path)
+        return sl__diag(diag, SL_ERR_ARG, SIZE_MAX, "bad argument");
+    uint8_t sha[32];
+    sl__aot_sha256(bytes, len, sha);
+    return load_hashed(m, sha, path, diag);
+}
+
 /* ---- the cache --------------------------------------------------------------------- */
+
+static bool
+cache_path_hashed(const char *dir, const uint8_t sha[32], char *out, size_t n)
+{
+    char hex[65];
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", sha[i]);
+    int w = snprintf(out, n, "%s/%s.%s.slaot", dir, hex, sl__aot_target());
+    return w > 0 && (size_t)w < n;
+}
 
 bool
 sl_aot_cache_path(const char *dir, const uint8_t *bytes, size_t len, char *out, size_t n)
 {
     uint8_t sha[32];
-    char hex[65];
     sl__aot_sha256(bytes, len, sha);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", sha[i]);
-    int w = snprintf(out, n, "%s/%s.%s.slaot", dir, hex, sl__aot_target());
-    return w > 0 && (size_t)w < n;
+    return cache_path_hashed(dir, sha, out, n);
 }
 
 static void
@@ -417,13 +432,15 @@ sl_aot_prepare(sl_module *m, const uint8_t *bytes, size_t len, sl_runtime mode,
         snprintf(dir, sizeof dir, "%s", cache_dir);
     else
         default_cache_dir(dir, sizeof dir);
-    if (!make_dirs(dir) || !sl_aot_cache_path(dir, bytes, len, path, sizeof path)) {
+    uint8_t sha[32];
+    sl__aot_sha256(bytes, len, sha);
+    if (!make_dirs(dir) || !cache_path_hashed(dir, sha, path, sizeof path)) {
         sl__diag(diag, SL_ERR_IO, SIZE_MAX, "aot: cannot use the cache directory %s", dir);
         return mode == SL_RUNTIME_AOT ? SL_ERR_IO : SL_OK;
     }
     sl_diag d = {0};
     if (access(path, R_OK) == 0) {
-        sl_err err = sl_aot_load(m, bytes, len, path, &d);
+        sl_err err = load_hashed(m, sha, path, &d);
         if (!err)
             return SL_OK;
         /* A bad cached artifact is replaced, never used. */
@@ -434,6 +451,6 @@ sl_aot_prepare(sl_module *m, const uint8_t *bytes, size_t len, sl_runtime mode,
         return start_job(m, bytes, len, path, diag);
     sl_err err = sl_aot_compile(m->engine, bytes, len, path, NULL, diag);
     if (!err)
-        err = sl_aot_load(m, bytes, len, path, diag);
+        err = load_hashed(m, sha, path, diag);
     return err;
 }
