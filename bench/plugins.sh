@@ -231,8 +231,9 @@ if [[ " $PLUGIN_RUNTIMES " == *" aot "* ]]; then
       AOT=0 AOT_WHY="sluice compile $PLUGIN_DIR/$p.wasm failed: $(head -c 300 "$TMP/compile.$p.err" | tr '\n' ' ')"
       break
     fi
-    # header: magic[8] abi u32 header_size u32 module_sha256[32] payload_len u64 payload_sha256[32] target[]
-    target=$(dd if="$AOT_CACHE/tmp.slaot" bs=1 skip=88 count=32 status=none | tr -d '\0')
+    # header: magic[8] abi u32 header_size u32 module_sha256[32] payload_len u64
+    # payload_sha256[32] target[24] headers_sha256[32] (src/aot/sl_aot.h)
+    target=$(dd if="$AOT_CACHE/tmp.slaot" bs=1 skip=88 count=24 status=none | tr -d '\0')
     sha=$(sha256sum "$PLUGIN_DIR/$p.wasm" | cut -d' ' -f1)
     mv "$AOT_CACHE/tmp.slaot" "$AOT_CACHE/$sha.$target.slaot"
   done

@@ -12,7 +12,9 @@
  *            no cold-code splitting (a frame's address must fall inside its
  *            function; no partial inlining or cloning either: a clone such
  *            as w1.part.0 is not in the manifest's address table),
- *            -ffp-contract=off (no fused multiply-add: Wasm
+ *            no unwind tables and a stripped object (nothing unwinds native
+ *            frames but our frame-pointer walk: smaller artifacts load
+ *            faster), -ffp-contract=off (no fused multiply-add: Wasm
  *            rounds every operation), no strict aliasing (memory is bytes),
  *            -fsignaling-nans (x * 1.0 must quiet a signalling NaN, not
  *            fold to x), no sibling-call optimisation (Wasm has no tail calls here:
@@ -179,6 +181,7 @@ run_compiler(const char *cc, const char *dir, unsigned parts, unsigned jobs, sl_
                             "-fno-reorder-blocks-and-partition", "-fvisibility=hidden",
                             "-fno-optimize-sibling-calls", "-fsignaling-nans",
                             "-fno-partial-inlining", "-fno-ipa-sra", "-fno-ipa-cp-clone",
+                            "-fno-asynchronous-unwind-tables", "-fno-unwind-tables",
                             SL_MEM_GUARDED ? "-DSL_AOT_GUARD" : "-DSL_MEMCHECK_EXPLICIT",
                             inc, "-c", src, "-o", obj, NULL};
             pid_t pid = spawn(argv);
@@ -230,6 +233,7 @@ run_compiler(const char *cc, const char *dir, unsigned parts, unsigned jobs, sl_
     argv[argc++] = (char *)cc;
     argv[argc++] = "-shared";
     argv[argc++] = "-Wl,-z,now";
+    argv[argc++] = "-Wl,-s"; /* no symbol table: backtraces use the manifest */
     argv[argc++] = "-o";
     argv[argc++] = out;
     for (unsigned i = 0; i < parts; i++) {
