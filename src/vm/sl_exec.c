@@ -38,7 +38,6 @@ on_fault(int sig, siginfo_t *si, void *uc)
 #if defined(__x86_64__)
         const ucontext_t *u = uc;
         ex->fault_pc = (void *)u->uc_mcontext.gregs[REG_RIP];
-        ex->fault_fp = (void *)u->uc_mcontext.gregs[REG_RBP];
 #else
         (void)uc;
 #endif
@@ -244,7 +243,9 @@ invoke_native(sl__exec *ex, sl_func *f, sl_val *args_results)
         ex->raised = NULL;
         if (r == 1) {
             t = sl_trap_new(SL_TRAP_MEMORY_OOB, NULL);
-            sl__native_backtrace(t, ex->fault_fp, (uintptr_t)ex->fault_pc);
+            /* Only the faulting function: the frames above it are dead
+             * stack after the jump (what called it may be overwritten). */
+            sl__native_backtrace(t, NULL, (uintptr_t)ex->fault_pc);
         }
         return t ? t : sl_trap_new(SL_TRAP_HOST, "native code left without a trap");
     }

@@ -31,7 +31,7 @@ typedef struct sl__exec {
     sigjmp_buf *jmp;       /* innermost armed jump buffer (guard-page traps) */
     atomic_int *interrupt; /* flag of the instance called at top level */
     sl_trap *raised;       /* native code: the trap sl__exec_raise carries */
-    void *fault_pc, *fault_fp; /* native code: registers at a guard-page fault */
+    void *fault_pc;        /* native code: the instruction of a guard-page fault */
 } sl__exec;
 
 /* Runs f, whose frame (arguments in place) starts at fp, at depth
